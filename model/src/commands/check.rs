@@ -1,0 +1,261 @@
+//! `colony-model check`: explore every reachable state and report TLC's three numbers, or a
+//! counterexample per violated invariant.
+
+use super::{constants_text, thousands, Loaded, ModelArgs};
+use clap::Args;
+use colony_model::check::{check, CheckOptions, Counts, Outcome, Search};
+use colony_model::paxos::{representative, PaxosModel};
+use colony_model::trace::Trace;
+use colony_model::ModelError;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Flags of `check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Search order; breadth-first reports TLC's depth.
+    #[arg(long, value_enum)]
+    search: Option<Search>,
+    /// Reduce by symmetry of acceptors and values (depth-first; counts differ from TLC's).
+    #[arg(long)]
+    symmetry: bool,
+    /// Checker threads. One keeps the breadth-first depth equal to TLC's.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: u16,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also write each counterexample as Markdown with a Mermaid sequence diagram.
+    #[arg(long, value_name = "FILE")]
+    trace_md: Option<PathBuf>,
+    /// No progress display.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    config: &'a str,
+    module: &'a str,
+    constants: &'a std::collections::BTreeMap<String, i64>,
+    invariants: Vec<&'static str>,
+    bug: Option<colony_model::paxos::Bug>,
+    search: Search,
+    symmetry: bool,
+    threads: u16,
+    #[serde(flatten)]
+    counts: Counts,
+    seconds: f64,
+    distinct_states_per_second: f64,
+    violations: Vec<Trace>,
+}
+
+/// Runs `check`; exit status 1 when an invariant is violated.
+pub fn run(args: &CheckArgs) -> Result<ExitCode, ModelError> {
+    let Loaded {
+        name,
+        config,
+        model,
+    } = args.model.load()?;
+    let search =
+        match (args.search, args.symmetry) {
+            (Some(Search::Bfs), true) => return Err(ModelError::BadFlags(
+                "--symmetry needs --search dfs: stateright's breadth-first search ignores symmetry",
+            )),
+            (Some(search), _) => search,
+            (None, symmetry) => {
+                if symmetry {
+                    Search::Dfs
+                } else {
+                    Search::Bfs
+                }
+            }
+        };
+    let options = CheckOptions::<PaxosModel> {
+        search,
+        symmetry: args.symmetry.then_some(representative as fn(&_) -> _),
+        threads: args.threads.into(),
+        progress_interval: Duration::from_millis(250),
+    };
+    let invariants: Vec<&'static str> = model.invariants.iter().map(|i| i.name()).collect();
+    if !args.quiet {
+        eprintln!(
+            "Checking {name} ({}){} by {search:?} with {} thread(s){}; invariants: {}",
+            constants_text(&config),
+            args.model
+                .bug
+                .map(|b| format!(" with bug {b:?}"))
+                .unwrap_or_default(),
+            args.threads,
+            if args.symmetry {
+                ", symmetry-reduced"
+            } else {
+                ""
+            },
+            if invariants.is_empty() {
+                "none".to_string()
+            } else {
+                invariants.join(", ")
+            },
+        );
+    }
+    let mut progress = Progress::new(args.quiet);
+    let outcome = check(model.clone(), &options, &mut |counts, elapsed| {
+        progress.show(counts, elapsed)
+    });
+    progress.finish();
+    let traces: Vec<Trace> = outcome
+        .violations
+        .iter()
+        .map(|(inv, path)| Trace::of(&model, inv, path))
+        .collect();
+    if let Some(file) = &args.trace_md {
+        write_markdown(file, &model, &name, &traces)?;
+    }
+    let seconds = outcome.elapsed.as_secs_f64();
+    let per_second = outcome.counts.distinct_states as f64 / seconds.max(1e-9);
+    if args.json {
+        let report = Report {
+            config: &name,
+            module: &config.module,
+            constants: &config.constants,
+            invariants,
+            bug: args.model.bug,
+            search,
+            symmetry: args.symmetry,
+            threads: args.threads,
+            counts: outcome.counts,
+            seconds,
+            distinct_states_per_second: per_second,
+            violations: traces,
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("the report serializes")
+        );
+    } else {
+        for trace in &traces {
+            println!("{}", trace.to_text());
+        }
+        println!(
+            "{}",
+            summary(&name, &outcome, &invariants, args.symmetry, per_second)
+        );
+    }
+    Ok(if outcome.violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn summary(
+    name: &str,
+    outcome: &Outcome<PaxosModel>,
+    invariants: &[&str],
+    symmetry: bool,
+    per_second: f64,
+) -> String {
+    let c = outcome.counts;
+    let verdict = if outcome.violations.is_empty() {
+        format!("{} invariant(s) hold", invariants.len())
+    } else {
+        let names: Vec<&str> = outcome.violations.iter().map(|(n, _)| *n).collect();
+        format!("VIOLATED: {}", names.join(", "))
+    };
+    format!(
+        "{name}{}: {} distinct states, {} states generated, depth {}, {:.2} s, {} distinct states/s; {verdict}",
+        if symmetry { " (symmetry-reduced)" } else { "" },
+        c.distinct_states,
+        c.states_generated,
+        c.depth,
+        outcome.elapsed.as_secs_f64(),
+        thousands(per_second as u64),
+    )
+}
+
+fn write_markdown(
+    file: &PathBuf,
+    model: &PaxosModel,
+    name: &str,
+    traces: &[Trace],
+) -> Result<(), ModelError> {
+    if traces.is_empty() {
+        eprintln!("no counterexample: {} not written", file.display());
+        return Ok(());
+    }
+    let sections: Vec<String> = traces
+        .iter()
+        .map(|t| {
+            t.to_markdown(
+                model,
+                &format!("Counterexample to {} in {name}", t.invariant),
+            )
+        })
+        .collect();
+    std::fs::write(file, sections.join("\n")).map_err(|error| ModelError::Write {
+        path: file.display().to_string(),
+        reason: error.to_string(),
+    })
+}
+
+/// A spinner on a terminal; a line every few seconds otherwise (CI logs). Nothing is shown for
+/// runs shorter than a second.
+struct Progress {
+    quiet: bool,
+    terminal: bool,
+    bar: Option<ProgressBar>,
+    last_line: Option<Instant>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        Progress {
+            quiet,
+            terminal: std::io::stderr().is_terminal(),
+            bar: None,
+            last_line: None,
+        }
+    }
+
+    fn show(&mut self, counts: Counts, elapsed: Duration) {
+        if self.quiet || elapsed < Duration::from_secs(1) {
+            return;
+        }
+        let message = format!(
+            "{} distinct states, {} generated, depth {}, {} distinct states/s",
+            thousands(counts.distinct_states as u64),
+            thousands(counts.states_generated as u64),
+            counts.depth,
+            thousands((counts.distinct_states as f64 / elapsed.as_secs_f64()) as u64),
+        );
+        if self.terminal {
+            let bar = self.bar.get_or_insert_with(|| {
+                let bar = ProgressBar::new_spinner();
+                let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}");
+                bar.set_style(style.expect("the template is valid"));
+                bar
+            });
+            bar.set_message(message);
+            bar.tick();
+        } else if self
+            .last_line
+            .is_none_or(|last| last.elapsed() >= Duration::from_secs(5))
+        {
+            eprintln!("progress [{:.0} s]: {message}", elapsed.as_secs_f64());
+            self.last_line = Some(Instant::now());
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Stateright models that mirror Colony's TLA+ specs state for state, and the machinery of the
+//! `colony-model` command: reading `.cfg` files, running the checker, rendering counterexamples
+//! and running TLC for comparison.
+//!
+//! **Architecture invariant:** this crate does not depend on `impl/` (the product). The judge is
+//! not derived from the code it judges.
+
+pub mod cfg;
+pub mod check;
+pub mod paxos;
+pub mod tlc;
+pub mod trace;
+
+/// Why a configuration cannot be turned into a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The `.cfg` file is malformed.
+    #[error(transparent)]
+    Cfg(#[from] cfg::CfgError),
+    /// No model mirrors the spec module the `.cfg` names.
+    #[error("no model mirrors spec module {0:?} (known: Paxos)")]
+    UnknownModule(String),
+    /// The `.cfg` assigns a constant the spec does not declare.
+    #[error("{module}.tla declares no constant {name:?}")]
+    UnknownConstant {
+        /// The spec module.
+        module: &'static str,
+        /// The constant.
+        name: String,
+    },
+    /// The `.cfg` leaves a constant unassigned.
+    #[error("constant {0} is not assigned (add `{0} = <integer>` under CONSTANTS or pass --constant {0}=<integer>)")]
+    MissingConstant(&'static str),
+    /// A constant is outside what the model supports.
+    #[error("constant {name} = {value} is out of range: the model supports {min}..={max}")]
+    ConstantOutOfRange {
+        /// The constant.
+        name: &'static str,
+        /// Its value.
+        value: i64,
+        /// The least supported value.
+        min: i64,
+        /// The greatest supported value.
+        max: i64,
+    },
+    /// The `.cfg` lists an invariant the model does not define.
+    #[error("{module}.tla has no invariant {name:?} in the model (known: {known})")]
+    UnknownInvariant {
+        /// The spec module.
+        module: &'static str,
+        /// The invariant named in the `.cfg`.
+        name: String,
+        /// The invariants the model defines.
+        known: String,
+    },
+    /// Flags that contradict each other.
+    #[error("{0}")]
+    BadFlags(&'static str),
+    /// An output file could not be written.
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// TLC could not be run.
+    #[error("{0}")]
+    Tlc(String),
+    /// A `--constant` override is not `Name=integer`.
+    #[error("--constant {0:?}: expected Name=integer, for example NumAcceptors=5")]
+    BadOverride(String),
+}

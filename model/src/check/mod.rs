@@ -1,6 +1,9 @@
 //! Runs the Stateright checker on any model and collects what the CLI reports: TLC's three
 //! numbers, the time taken, and a counterexample per violated invariant.
 
+mod first;
+
+use first::FirstCounterexample;
 use serde::Serialize;
 use stateright::{Checker, Model, Path};
 use std::fmt::Debug;
@@ -77,7 +80,9 @@ where
         "stateright applies symmetry in depth-first search only"
     );
     let property_names: Vec<&'static str> = model.properties().iter().map(|p| p.name).collect();
-    let mut builder = model.checker().threads(options.threads);
+    let mut builder = FirstCounterexample::new(model)
+        .checker()
+        .threads(options.threads);
     if let Some(representative) = options.symmetry {
         builder = builder.symmetry_fn(representative);
     }

@@ -1,0 +1,194 @@
+//! The `colony-model` command as a user meets it: exit statuses, the summary line, JSON, the
+//! counterexample trace, and one-line errors for bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn colony_model(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_colony-model"))
+        .args(args)
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+        .expect("colony-model runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const B1: &str = "tla/Paxos_a3_v2_b1.cfg";
+
+#[test]
+fn check_ends_with_one_summary_line() {
+    let output = colony_model(&["check", "--config", B1]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.starts_with(
+            "Paxos_a3_v2_b1.cfg: 3921 distinct states, 23703 states generated, depth 17, "
+        ),
+        "{last}"
+    );
+    assert!(
+        last.contains(" distinct states/s; 7 invariant(s) hold"),
+        "{last}"
+    );
+}
+
+#[test]
+fn json_has_the_counts_and_no_violations() {
+    let output = colony_model(&["check", "--config", B1, "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["distinct_states"], 3921);
+    assert_eq!(report["states_generated"], 23703);
+    assert_eq!(report["depth"], 17);
+    assert!(report["seconds"].as_f64().unwrap() >= 0.0);
+    assert_eq!(report["violations"], serde_json::json!([]));
+}
+
+#[test]
+fn constants_can_be_overridden() {
+    let output = colony_model(&[
+        "check",
+        "--config",
+        B1,
+        "--constant",
+        "MaxBallot=0",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["constants"]["MaxBallot"], 0);
+    assert!(report["distinct_states"].as_u64().unwrap() < 3921);
+}
+
+#[test]
+fn a_violation_exits_1_with_a_numbered_trace_and_markdown() {
+    let md = std::env::temp_dir().join(format!("colony-cli-test-{}.md", std::process::id()));
+    let md_arg = md.to_string_lossy().into_owned();
+    let args = [
+        "check",
+        "--config",
+        B1,
+        "--bug",
+        "ignore-reported-votes",
+        "--trace-md",
+        &md_arg,
+    ];
+    let output = colony_model(&args);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(
+        text.contains("Invariant Agreement is violated after"),
+        "{text}"
+    );
+    assert!(text.contains("  1  Init "), "{text}");
+    assert!(text.contains("  2  Phase1a(b="), "{text}");
+    assert!(
+        text.lines().last().unwrap().contains("VIOLATED: Agreement"),
+        "{text}"
+    );
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    std::fs::remove_file(&md).unwrap();
+    assert!(
+        markdown.contains("```mermaid\nsequenceDiagram\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("Note over P0,A3: Agreement violated"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn json_lists_violations_with_their_traces() {
+    let output = colony_model(&[
+        "check",
+        "--config",
+        B1,
+        "--bug",
+        "vote-without-promise",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let violations = report["violations"].as_array().unwrap();
+    assert_eq!(violations[0]["invariant"], "PromiseAtLeastVote");
+    assert_eq!(violations[0]["steps"][0]["action"], "Init");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("colony-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let (x, y, z, raft, w) = (
+        write("Paxos_x.cfg", "CONSTANTS NumAcceptors = {a}"),
+        write("Paxos_y.cfg", "CONSTANTS NumAcceptors = 3 NumValues = 2"),
+        write(
+            "Paxos_z.cfg",
+            "CONSTANTS NumAcceptors = 3 NumValues = 2 MaxBallot = 1 INVARIANT Nope",
+        ),
+        write("Raft_a.cfg", "CONSTANTS N = 3"),
+        write(
+            "Paxos_w.cfg",
+            "CONSTANTS NumAcceptors = 9 NumValues = 2 MaxBallot = 1",
+        ),
+    );
+    let cases = [
+        (vec!["check", "--config", "tla/Missing.cfg"], "cannot read"),
+        (vec!["check", "--config", &x], "is not an integer"),
+        (
+            vec!["check", "--config", &y],
+            "constant MaxBallot is not assigned",
+        ),
+        (vec!["check", "--config", &z], "no invariant \"Nope\""),
+        (
+            vec!["check", "--config", &raft],
+            "no model mirrors spec module \"Raft\"",
+        ),
+        (
+            vec!["check", "--config", &w],
+            "NumAcceptors = 9 is out of range",
+        ),
+        (
+            vec!["check", "--config", B1, "--constant", "MaxBallot"],
+            "expected Name=integer",
+        ),
+        (
+            vec!["check", "--config", B1, "--constant", "Ballots=3"],
+            "declares no constant \"Ballots\"",
+        ),
+        (
+            vec!["check", "--config", B1, "--symmetry", "--search", "bfs"],
+            "--symmetry needs --search dfs",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = colony_model(&args);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {message}");
+        assert_eq!(message.lines().count(), 1, "{args:?}: {message}");
+        assert!(
+            message.starts_with("error: ") && message.contains(expected),
+            "{args:?}: {message}"
+        );
+    }
+    let output = colony_model(&["check", "--threads", "0", "--config", B1]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "clap rejects bad flags with status 2"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,44 @@
+//! Counterexample traces, snapshotted: a change to the protocol or to the trace format shows up
+//! as a readable diff in review. Accept intended changes with `cargo insta review` (or
+//! `INSTA_UPDATE=always cargo test -p colony-model --test traces`) and read the diff first.
+
+mod common;
+
+use colony_model::check::Search;
+use colony_model::paxos::Bug;
+use colony_model::trace::Trace;
+use common::{paxos, run};
+
+fn counterexample(bug: Bug) -> (colony_model::paxos::PaxosModel, Trace) {
+    let model = paxos("Paxos_a3_v2_b1.cfg", Some(bug));
+    let outcome = run(model.clone(), Search::Bfs, false);
+    let target = bug.target().name();
+    let (_, path) = outcome
+        .violations
+        .iter()
+        .find(|(name, _)| *name == target)
+        .unwrap();
+    let trace = Trace::of(&model, target, path);
+    (model, trace)
+}
+
+#[test]
+fn agreement_counterexample_text() {
+    let (_, trace) = counterexample(Bug::IgnoreReportedVotes);
+    insta::assert_snapshot!(trace.to_text());
+}
+
+#[test]
+fn agreement_counterexample_markdown() {
+    let (model, trace) = counterexample(Bug::IgnoreReportedVotes);
+    insta::assert_snapshot!(trace.to_markdown(&model, "A proposer that ignores reported votes"));
+}
+
+#[test]
+fn every_bug_has_a_shortest_counterexample() {
+    let lengths: Vec<String> = Bug::ALL
+        .into_iter()
+        .map(|bug| format!("{bug:?}: {} steps", counterexample(bug).1.steps.len()))
+        .collect();
+    insta::assert_snapshot!(lengths.join("\n"));
+}

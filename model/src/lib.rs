@@ -64,6 +64,14 @@ pub enum ModelError {
         /// The operating system's reason.
         reason: String,
     },
+    /// The Explorer cannot listen on the address asked for.
+    #[error("cannot listen on {address}: {reason}")]
+    Listen {
+        /// The address.
+        address: String,
+        /// The operating system's reason.
+        reason: String,
+    },
     /// TLC could not be run.
     #[error("{0}")]
     Tlc(String),

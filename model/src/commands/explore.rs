@@ -22,8 +22,8 @@ pub struct ExploreArgs {
 pub fn run(args: &ExploreArgs) -> Result<ExitCode, ModelError> {
     let Loaded { name, model, .. } = args.model.load()?;
     // The Explorer panics when it cannot listen; find out first and say why.
-    TcpListener::bind(args.address).map_err(|error| ModelError::Write {
-        path: format!("listening socket {}", args.address),
+    TcpListener::bind(args.address).map_err(|error| ModelError::Listen {
+        address: args.address.to_string(),
         reason: error.to_string(),
     })?;
     eprintln!(

@@ -59,6 +59,24 @@ pub fn find_jar() -> Result<PathBuf, TlcError> {
 
 /// Model-checks `spec` with `config` using one TLC worker, and returns TLC's counts.
 pub fn run(jar: &Path, spec: &Path, config: &Path) -> Result<TlcRun, TlcError> {
+    // TLC reads the configuration relative to the spec's folder (an absolute `-config` path is
+    // "not found"), so run it in that folder with plain file names; the two must be side by side.
+    let canonical = |path: &Path| {
+        path.canonicalize().map_err(|error| TlcError::Failed {
+            config: config.display().to_string(),
+            output: format!("cannot find {}: {error}", path.display()),
+        })
+    };
+    let (spec, config) = (canonical(spec)?, canonical(config)?);
+    let folder = spec.parent().unwrap_or(Path::new(".")).to_path_buf();
+    if config.parent() != Some(folder.as_path()) {
+        return Err(TlcError::Failed {
+            config: config.display().to_string(),
+            output: format!("the .cfg must be in the spec's folder {}", folder.display()),
+        });
+    }
+    let file_name = |path: &Path| path.file_name().unwrap_or_default().to_os_string();
+    let (spec_name, config_name) = (file_name(&spec), file_name(&config));
     let metadir = std::env::temp_dir().join(format!(
         "colony-tlc-{}-{}",
         std::process::id(),
@@ -73,9 +91,9 @@ pub fn run(jar: &Path, spec: &Path, config: &Path) -> Result<TlcRun, TlcError> {
         .args(["-workers", "1", "-deadlock", "-nowarning", "-metadir"])
         .arg(&metadir)
         .arg("-config")
-        .arg(config)
-        .arg(spec)
-        .current_dir(spec.parent().unwrap_or(Path::new(".")))
+        .arg(&config_name)
+        .arg(&spec_name)
+        .current_dir(&folder)
         .output()
         .map_err(|error| TlcError::Java(error.to_string()));
     let elapsed = start.elapsed();

@@ -2,6 +2,8 @@
 //! the invariant it targets, and the counterexample is a real path of the broken model that ends
 //! in a state violating that invariant.
 
+#![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
+
 mod common;
 
 use colony_model::check::Search;

@@ -1,6 +1,8 @@
 //! The `colony-model` command as a user meets it: exit statuses, the summary line, JSON, the
 //! counterexample trace, and one-line errors for bad input.
 
+#![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

@@ -1,5 +1,6 @@
 //! Helpers shared by the model's integration tests.
 
+#![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 #![allow(dead_code)]
 
 use colony_model::cfg::Config;

@@ -2,6 +2,8 @@
 //! (the conformance test re-checks them against TLC itself); breadth- and depth-first search
 //! must agree on the distinct and generated counts, and symmetry must shrink the space.
 
+#![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
+
 mod common;
 
 use colony_model::check::{Counts, Search};

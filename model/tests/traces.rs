@@ -2,6 +2,8 @@
 //! as a readable diff in review. Accept intended changes with `cargo insta review` (or
 //! `INSTA_UPDATE=always cargo test -p colony-model --test traces`) and read the diff first.
 
+#![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
+
 mod common;
 
 use colony_model::check::Search;

@@ -46,7 +46,13 @@ fn tlc(config: &Path) -> Result<(), String> {
         .and_then(|s| s.to_str())
         .ok_or("the .cfg path has no file name")?;
     let module = stem.split('_').next().unwrap_or(stem);
-    let spec = config.with_file_name(format!("{module}.tla"));
+    let spec = format!("{module}.tla");
+    let config_name = config.file_name().ok_or("the .cfg path has no file name")?;
+    // TLC reads the configuration relative to the spec's folder: run it there.
+    let folder = match config.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
     let metadir = std::env::temp_dir().join(format!("colony-xtask-tlc-{}", std::process::id()));
     let status = run(Command::new("java")
         .args(["-XX:+UseParallelGC", "-cp"])
@@ -54,8 +60,9 @@ fn tlc(config: &Path) -> Result<(), String> {
         .args(["tlc2.TLC", "-workers", "1", "-deadlock", "-metadir"])
         .arg(&metadir)
         .arg("-config")
-        .arg(config)
-        .arg(&spec));
+        .arg(config_name)
+        .arg(&spec)
+        .current_dir(folder));
     let _ = std::fs::remove_dir_all(&metadir);
     status
 }

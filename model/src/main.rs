@@ -29,7 +29,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if error.use_stderr() => {
+            eprintln!("{}", one_line(&error.render().to_string()));
+            return ExitCode::from(2);
+        }
+        Err(help_or_version) => help_or_version.exit(),
+    };
     let result = match cli.command {
         Command::Check(args) => commands::check::run(&args),
         Command::Explore(args) => commands::explore::run(&args),
@@ -42,4 +49,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Clap's error message up to its first blank line, on one line: bad input gets one line.
+fn one_line(message: &str) -> String {
+    let head = message.lines().take_while(|line| !line.trim().is_empty());
+    head.map(str::trim).collect::<Vec<_>>().join(" ")
 }

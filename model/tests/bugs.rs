@@ -8,20 +8,14 @@ mod common;
 
 use colony_model::check::Search;
 use colony_model::paxos::{Bug, Invariant};
-use common::{paxos, run};
+use common::{counterexample, paxos, run};
 use stateright::Model;
 
 #[test]
 fn every_bug_is_caught_by_its_target_invariant() {
     for bug in Bug::ALL {
-        let model = paxos("Paxos_a3_v2_b1.cfg", Some(bug));
-        let outcome = run(model.clone(), Search::Bfs, false);
+        let (model, path) = counterexample(bug);
         let target = bug.target().name();
-        let (_, path) = outcome
-            .violations
-            .iter()
-            .find(|(name, _)| *name == target)
-            .unwrap_or_else(|| panic!("{bug:?} was not caught by {target}"));
         let states = path.clone().into_states();
         let last = states.last().unwrap();
         assert!(

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use colony_model::cfg::Config;
-use colony_model::check::{check, CheckOptions, Outcome, Search};
+use colony_model::check::{check, CheckOptions, Counterexample, Outcome, Search};
 use colony_model::paxos::{representative, Bug, PaxosModel};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -42,4 +42,18 @@ pub fn run(model: PaxosModel, search: Search, symmetry: bool) -> Outcome<PaxosMo
         progress_interval: Duration::from_secs(3600),
     };
     check(model, &options, &mut |_, _| {})
+}
+
+/// The model of `Paxos_a3_v2_b1.cfg` with `bug`, and the first counterexample the breadth-first
+/// search finds to the invariant the bug targets.
+pub fn counterexample(bug: Bug) -> (PaxosModel, Counterexample<PaxosModel>) {
+    let model = paxos("Paxos_a3_v2_b1.cfg", Some(bug));
+    let outcome = run(model.clone(), Search::Bfs, false);
+    let target = bug.target().name();
+    let found = outcome
+        .violations
+        .into_iter()
+        .find(|(name, _)| *name == target);
+    let (_, path) = found.unwrap_or_else(|| panic!("{bug:?} was not caught by {target}"));
+    (model, path)
 }

@@ -6,33 +6,24 @@
 
 mod common;
 
-use colony_model::check::Search;
 use colony_model::paxos::Bug;
 use colony_model::trace::Trace;
-use common::{paxos, run};
 
-fn counterexample(bug: Bug) -> (colony_model::paxos::PaxosModel, Trace) {
-    let model = paxos("Paxos_a3_v2_b1.cfg", Some(bug));
-    let outcome = run(model.clone(), Search::Bfs, false);
-    let target = bug.target().name();
-    let (_, path) = outcome
-        .violations
-        .iter()
-        .find(|(name, _)| *name == target)
-        .unwrap();
-    let trace = Trace::of(&model, target, path);
+fn trace(bug: Bug) -> (colony_model::paxos::PaxosModel, Trace) {
+    let (model, path) = common::counterexample(bug);
+    let trace = Trace::of(&model, bug.target().name(), &path);
     (model, trace)
 }
 
 #[test]
 fn agreement_counterexample_text() {
-    let (_, trace) = counterexample(Bug::IgnoreReportedVotes);
+    let (_, trace) = trace(Bug::IgnoreReportedVotes);
     insta::assert_snapshot!(trace.to_text());
 }
 
 #[test]
 fn agreement_counterexample_markdown() {
-    let (model, trace) = counterexample(Bug::IgnoreReportedVotes);
+    let (model, trace) = trace(Bug::IgnoreReportedVotes);
     insta::assert_snapshot!(trace.to_markdown(&model, "A proposer that ignores reported votes"));
 }
 
@@ -40,7 +31,7 @@ fn agreement_counterexample_markdown() {
 fn every_bug_has_a_shortest_counterexample() {
     let lengths: Vec<String> = Bug::ALL
         .into_iter()
-        .map(|bug| format!("{bug:?}: {} steps", counterexample(bug).1.steps.len()))
+        .map(|bug| format!("{bug:?}: {} steps", trace(bug).1.steps.len()))
         .collect();
     insta::assert_snapshot!(lengths.join("\n"));
 }

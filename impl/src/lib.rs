@@ -1,8 +1,13 @@
 //! Colony: a Paxos implementation and the store of many tiny databases ("cells") that runs on it.
 //!
-//! This crate is the product. It will hold the sans-IO protocol core (acceptor, proposer and
-//! learner as deterministic state machines whose output states what to persist, what to send and
-//! what was decided) and then the runtime around it. It is empty until the core lands.
+//! This crate is the product. Today it holds the sans-IO core of single-decree Paxos
+//! ([`paxos`]): acceptor, proposer and learner as deterministic state machines that take an
+//! input and return a [`paxos::Ready`] saying what the caller must persist, send and report.
+//! The runtime (storage, transport, the node server hosting many cells, the client) comes next.
 //!
 //! **Architecture invariant:** this crate depends on no other crate of the workspace and not on
 //! stateright: the product does not carry the verification machinery.
+
+#![deny(missing_docs)]
+
+pub mod paxos;

@@ -1,0 +1,48 @@
+//! Ballots: totally ordered, and each owned by exactly one proposer.
+
+use std::fmt;
+
+/// A node of a cell. Every node is an acceptor, a learner and a potential proposer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u8);
+
+/// A ballot number: a round and the proposer that owns it.
+///
+/// The spec's ballots are plain numbers, each implicitly owned by one proposer; here the owner
+/// is explicit so that two proposers can never start the same ballot. Ballots order by round
+/// first, then by proposer: a total order (the field order makes `derive(Ord)` do exactly this).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ballot {
+    /// The round; a proposer moves to a higher round to take over.
+    pub round: u32,
+    /// The proposer that owns this ballot.
+    pub proposer: NodeId,
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "n{}", self.0)
+    }
+}
+
+impl fmt::Display for Ballot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.round, self.proposer.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ballots_order_by_round_then_proposer() {
+        let b = |round, proposer| Ballot {
+            round,
+            proposer: NodeId(proposer),
+        };
+        assert!(b(1, 9) < b(2, 0));
+        assert!(b(2, 1) < b(2, 2));
+        assert_eq!(b(3, 3).cmp(&b(3, 3)), std::cmp::Ordering::Equal);
+    }
+}

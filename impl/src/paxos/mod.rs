@@ -1,0 +1,35 @@
+//! The sans-IO core of single-decree Paxos, the protocol of `tla/Paxos.tla`.
+//!
+//! Nothing here does I/O, reads a clock, spawns a thread or draws a random number: a [`Node`]
+//! takes one [`Input`] (a message, a client proposal, a tick) and returns a [`Ready`] listing
+//! what the caller must do, in the order written on that type. The same inputs always give the
+//! same outputs, so every run can be replayed.
+//!
+//! Names follow the spec: the handler that implements the spec action `Phase1b` says
+//! `Spec: Phase1b` in its doc comment, and the spec's invariants are checked by debug assertions
+//! on both sides of every step.
+
+mod acceptor;
+mod ballot;
+mod learner;
+mod message;
+mod node;
+mod proposer;
+mod ready;
+
+pub use acceptor::{Acceptor, AcceptorState};
+pub use ballot::{Ballot, NodeId};
+pub use learner::Learner;
+pub use message::{Message, Value, Vote};
+pub use node::{Config, ConfigError, Input, Node};
+pub use proposer::Proposer;
+pub use ready::{Envelope, HardState, Ready};
+
+/// The most nodes a cell may have. Quorums are strict majorities of the cell's members.
+pub const MEMBERS_MAX: usize = 7;
+
+/// The number of members that make a quorum in a cell of `member_count`: a strict majority.
+pub fn quorum_size(member_count: usize) -> usize {
+    assert!((1..=MEMBERS_MAX).contains(&member_count));
+    member_count / 2 + 1
+}

@@ -1,0 +1,209 @@
+//! A node of a cell: acceptor, learner and proposer behind one `step` function.
+
+use super::acceptor::{Acceptor, AcceptorState};
+use super::ballot::NodeId;
+use super::learner::Learner;
+use super::message::{Message, Value};
+use super::proposer::Proposer;
+use super::ready::{Envelope, HardState, Ready};
+use super::{quorum_size, MEMBERS_MAX};
+
+/// A node's place in its cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// This node.
+    pub id: NodeId,
+    /// Every member of the cell, this node included.
+    pub members: Vec<NodeId>,
+    /// Ticks without a decision after which the proposer starts a higher ballot.
+    pub retry_ticks: u32,
+}
+
+/// Why a [`Config`] is unusable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The cell has no members or more than [`MEMBERS_MAX`].
+    #[error("a cell has 1 to {MEMBERS_MAX} members, not {0}")]
+    MemberCount(usize),
+    /// A member is listed twice.
+    #[error("member {0} is listed twice")]
+    DuplicateMember(NodeId),
+    /// The node is not a member of its own cell.
+    #[error("node {0} is not among the cell's members")]
+    NotAMember(NodeId),
+    /// `retry_ticks` is zero.
+    #[error("retry_ticks must be at least 1")]
+    RetryTicks,
+}
+
+/// One input to a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A message from another node (or from this one, as every node sends to all members).
+    Message {
+        /// The sender.
+        from: NodeId,
+        /// The message.
+        message: Message,
+    },
+    /// A client asks for `value` to be chosen (if nothing else is chosen first).
+    Propose(Value),
+    /// Logical time passed; the proposer retries with a higher ballot after `retry_ticks`.
+    Tick,
+}
+
+/// A node. Deterministic: the same inputs from the same hard state give the same outputs.
+#[derive(Clone, Debug)]
+pub struct Node {
+    config: Config,
+    acceptor: Acceptor,
+    proposer: Proposer,
+    learner: Learner,
+    ticks_since_start: u32,
+}
+
+impl Node {
+    /// A node restarted from its durable `hard_state` (the default for a new node).
+    pub fn new(config: Config, hard_state: HardState) -> Result<Node, ConfigError> {
+        validate(&config)?;
+        let quorum = quorum_size(config.members.len());
+        let acceptor_state = AcceptorState {
+            promised: hard_state.promised,
+            vote: hard_state.vote,
+        };
+        Ok(Node {
+            acceptor: Acceptor::new(config.id, acceptor_state),
+            proposer: Proposer::new(config.id, quorum, hard_state.round_started_max),
+            learner: Learner::new(quorum),
+            ticks_since_start: 0,
+            config,
+        })
+    }
+
+    /// What the node must keep across crashes.
+    pub fn hard_state(&self) -> HardState {
+        let AcceptorState { promised, vote } = self.acceptor.state().clone();
+        HardState {
+            promised,
+            vote,
+            round_started_max: self.proposer.round_started_max(),
+        }
+    }
+
+    /// The chosen value, once this node learned it.
+    pub fn learned(&self) -> Option<&Value> {
+        self.learner.learned()
+    }
+
+    /// Takes one input and returns what the caller must do, in the order [`Ready`] states.
+    pub fn step(&mut self, input: Input) -> Ready {
+        let before = self.hard_state();
+        let mut ready = Ready::default();
+        match input {
+            Input::Message { from, message } => self.on_message(from, message, &mut ready),
+            Input::Propose(value) => self.on_propose(value, &mut ready),
+            Input::Tick => self.on_tick(&mut ready),
+        }
+        let after = self.hard_state();
+        if after != before {
+            ready.hard_state = Some(after);
+        }
+        debug_assert!(
+            ready.messages.len() <= MEMBERS_MAX,
+            "one broadcast per step at most"
+        );
+        ready
+    }
+
+    fn on_message(&mut self, from: NodeId, message: Message, ready: &mut Ready) {
+        if !self.config.members.contains(&from) {
+            return; // Not of this cell: ignored, as the network may deliver anything.
+        }
+        match message {
+            Message::Prepare { ballot } => {
+                self.proposer.observe(ballot);
+                if let Some(promise) = self.acceptor.on_prepare(ballot) {
+                    ready.messages.push(Envelope {
+                        to: ballot.proposer,
+                        message: promise,
+                    });
+                }
+            }
+            Message::Promise {
+                ballot,
+                acceptor,
+                vote,
+            } => {
+                if let Some((ballot, value)) = self.proposer.on_promise(ballot, acceptor, vote) {
+                    self.broadcast(Message::Accept { ballot, value }, ready);
+                }
+            }
+            Message::Accept { ballot, value } => {
+                self.proposer.observe(ballot);
+                if let Some(vote) = self.acceptor.on_accept(ballot, value) {
+                    self.broadcast(vote, ready);
+                }
+            }
+            Message::Accepted {
+                ballot,
+                acceptor,
+                value,
+            } => {
+                ready.learned = self.learner.on_accepted(ballot, acceptor, value);
+            }
+        }
+    }
+
+    fn on_propose(&mut self, value: Value, ready: &mut Ready) {
+        self.proposer.set_client_value(value);
+        if self.proposer.is_idle() && self.learner.learned().is_none() {
+            self.start_ballot(ready);
+        }
+    }
+
+    fn on_tick(&mut self, ready: &mut Ready) {
+        if self.proposer.is_idle() || self.learner.learned().is_some() {
+            return;
+        }
+        self.ticks_since_start += 1;
+        if self.ticks_since_start >= self.config.retry_ticks {
+            self.start_ballot(ready);
+        }
+    }
+
+    /// Spec: `Phase1a(b)`.
+    fn start_ballot(&mut self, ready: &mut Ready) {
+        assert!(self.proposer.has_client_value());
+        let ballot = self.proposer.start();
+        self.ticks_since_start = 0;
+        self.broadcast(Message::Prepare { ballot }, ready);
+    }
+
+    fn broadcast(&self, message: Message, ready: &mut Ready) {
+        for &to in &self.config.members {
+            ready.messages.push(Envelope {
+                to,
+                message: message.clone(),
+            });
+        }
+    }
+}
+
+fn validate(config: &Config) -> Result<(), ConfigError> {
+    let count = config.members.len();
+    if !(1..=MEMBERS_MAX).contains(&count) {
+        return Err(ConfigError::MemberCount(count));
+    }
+    for (i, member) in config.members.iter().enumerate() {
+        if config.members[..i].contains(member) {
+            return Err(ConfigError::DuplicateMember(*member));
+        }
+    }
+    if !config.members.contains(&config.id) {
+        return Err(ConfigError::NotAMember(config.id));
+    }
+    if config.retry_ticks == 0 {
+        return Err(ConfigError::RetryTicks);
+    }
+    Ok(())
+}

@@ -1,6 +1,6 @@
 //! The spec's actions: which are enabled in a state, and the state each one leads to.
 
-use super::state::{Acceptor, Ballot, Msg, PaxosState, Value, NONE, NO_BALLOT};
+use super::state::{Acceptor, Ballot, Msg, MsgType, Msgs, PaxosState, Value, NONE, NO_BALLOT};
 use super::{Bug, PaxosModel};
 use std::fmt;
 
@@ -98,40 +98,106 @@ impl fmt::Display for Action {
 /// Bit set of values (bit `v` for value `v`).
 type ValueSet = u16;
 
+/// The most quorums there are: the strict majorities of 7 acceptors, the most [`Quorum::all`]
+/// accepts.
+const MAX_QUORUMS: usize = 64;
+
 fn index(a: Acceptor) -> usize {
     usize::from(a) - 1
+}
+
+/// What the 1b messages of one ballot report, acceptor by acceptor: the part of `SafeValues(Q,
+/// b)` that does not depend on `Q`, computed once per ballot and combined for every quorum.
+struct Promises {
+    /// Bit set of the acceptors that sent a 1b message of the ballot.
+    from: u8,
+    /// Per acceptor (index `a`), the highest vote ballot its 1b messages report.
+    top_bal: [Ballot; 8],
+    /// Per acceptor, the values its 1b messages report at `top_bal` (none for [`NO_BALLOT`]).
+    top_vals: [ValueSet; 8],
+}
+
+impl Promises {
+    /// The messages of ballot `b` among `m1b`, the 1b messages.
+    fn of(m1b: Msgs<'_>, b: Ballot) -> Promises {
+        let mut promises = Promises {
+            from: 0,
+            top_bal: [NO_BALLOT; 8],
+            top_vals: [0; 8],
+        };
+        for m in m1b {
+            let Msg::M1b {
+                acc,
+                bal,
+                mbal,
+                mval,
+            } = m
+            else {
+                continue;
+            };
+            // Only members of a quorum (acceptors 1..=7) can matter.
+            let a = usize::from(acc);
+            if bal != b || a >= 8 {
+                continue;
+            }
+            promises.from |= 1 << acc;
+            promises.report(a, mbal, mval);
+        }
+        promises
+    }
+
+    /// Folds in one reported vote of acceptor `a`, keeping the highest.
+    fn report(&mut self, a: usize, mbal: Ballot, mval: Value) {
+        if mbal > self.top_bal[a] {
+            self.top_bal[a] = mbal;
+            self.top_vals[a] = 0;
+        }
+        if mbal == self.top_bal[a] && mbal != NO_BALLOT {
+            self.top_vals[a] |= 1 << mval;
+        }
+    }
+
+    /// Of the promises from members of `q`: which members sent one, the highest vote ballot
+    /// they report, and the values reported at that ballot.
+    fn of_quorum(&self, q: Quorum) -> (u8, Ballot, ValueSet) {
+        let mut top_bal = NO_BALLOT;
+        let mut top_vals: ValueSet = 0;
+        for a in q.members().map(usize::from) {
+            if self.top_bal[a] > top_bal {
+                top_bal = self.top_bal[a];
+                top_vals = 0;
+            }
+            if self.top_bal[a] == top_bal {
+                top_vals |= self.top_vals[a];
+            }
+        }
+        (self.from & q.0, top_bal, top_vals)
+    }
 }
 
 impl PaxosModel {
     /// Lists every enabled action of `state`, in the order of `Next`'s disjuncts and witnesses.
     pub(super) fn enabled_actions(&self, state: &PaxosState, actions: &mut Vec<Action>) {
+        let (m1a, m1b, m2a) = (
+            state.msgs.of_type(MsgType::M1a),
+            state.msgs.of_type(MsgType::M1b),
+            state.msgs.of_type(MsgType::M2a),
+        );
         for b in self.ballots() {
             actions.push(Action::Phase1a { b });
-            if !self.may_propose_in(state, b) {
-                continue;
-            }
-            let safe: Vec<ValueSet> = self
-                .quorums
-                .iter()
-                .map(|&q| self.safe_values(state, q, b))
-                .collect();
-            for v in self.values() {
-                for (&q, &values) in self.quorums.iter().zip(&safe) {
-                    if values & (1 << v) != 0 {
-                        actions.push(Action::Phase2a { b, v, q });
-                    }
-                }
+            if self.may_propose_in(m2a.clone(), b) {
+                self.push_proposals(Promises::of(m1b.clone(), b), b, actions);
             }
         }
         for a in state.acceptors() {
-            for &m in &state.msgs {
+            for m in m1a.clone() {
                 if let Msg::M1a { bal } = m {
                     if bal > state.max_bal[index(a)] {
                         actions.push(Action::Phase1b { a, m });
                     }
                 }
             }
-            for &m in &state.msgs {
+            for m in m2a.clone() {
                 if let Msg::M2a { bal, .. } = m {
                     if self.may_vote(state, a, bal) {
                         actions.push(Action::Phase2b { a, m });
@@ -141,67 +207,76 @@ impl PaxosModel {
         }
     }
 
+    /// The `Phase2a(b, v)` actions with witness `Q`, values outermost as in `Next`.
+    fn push_proposals(&self, promises: Promises, b: Ballot, actions: &mut Vec<Action>) {
+        let mut safe = [0 as ValueSet; MAX_QUORUMS];
+        for (values, &q) in safe.iter_mut().zip(&self.quorums) {
+            *values = self.safe_values(&promises, q);
+        }
+        for v in self.values() {
+            for (&q, &values) in self.quorums.iter().zip(&safe) {
+                if values & (1 << v) != 0 {
+                    actions.push(Action::Phase2a { b, v, q });
+                }
+            }
+        }
+    }
+
     /// The state `action` leads to, or `None` when it is not enabled in `state`.
     pub(super) fn apply(&self, state: &PaxosState, action: Action) -> Option<PaxosState> {
-        let mut next = state.clone();
         match action {
-            Action::Phase1a { b } => {
-                next.msgs.insert(Msg::M1a { bal: b });
-            }
+            Action::Phase1a { b } => Some(send(state, Msg::M1a { bal: b })),
             Action::Phase2a { b, v, q } => {
-                let enabled =
-                    self.may_propose_in(state, b) && self.safe_values(state, q, b) & (1 << v) != 0;
+                let promises = Promises::of(state.msgs.of_type(MsgType::M1b), b);
+                let enabled = self.may_propose_in(state.msgs.of_type(MsgType::M2a), b)
+                    && self.safe_values(&promises, q) & (1 << v) != 0;
                 if !enabled {
                     return None;
                 }
-                next.msgs.insert(Msg::M2a {
-                    bal: b,
-                    val: self.proposed_value(state, q, b, v),
-                });
+                let val = self.proposed_value(&promises, q, v);
+                Some(send(state, Msg::M2a { bal: b, val }))
             }
             Action::Phase1b {
                 a,
-                m: Msg::M1a { bal },
+                m: m @ Msg::M1a { bal },
             } => {
                 let i = index(a);
-                if !state.msgs.contains(&Msg::M1a { bal }) || bal <= state.max_bal[i] {
+                if !state.msgs.contains(&m) || bal <= state.max_bal[i] {
                     return None;
                 }
-                next.max_bal[i] = bal;
                 let (mbal, mval) = match self.bug {
                     Some(Bug::ForgetVoteInPromise) => (NO_BALLOT, NONE),
                     _ => (state.max_vbal[i], state.max_val[i]),
                 };
-                next.msgs.insert(Msg::M1b {
+                let promise = Msg::M1b {
                     acc: a,
                     bal,
                     mbal,
                     mval,
-                });
+                };
+                let mut next = send(state, promise);
+                next.max_bal[i] = bal;
+                Some(next)
             }
             Action::Phase2b {
                 a,
                 m: m @ Msg::M2a { bal, val },
             } => {
-                let i = index(a);
                 if !state.msgs.contains(&m) || !self.may_vote(state, a, bal) {
                     return None;
                 }
-                self.record_vote(&mut next, i, bal, val);
-                next.msgs.insert(Msg::M2b { acc: a, bal, val });
+                let mut next = send(state, Msg::M2b { acc: a, bal, val });
+                self.record_vote(&mut next, index(a), bal, val);
+                Some(next)
             }
-            Action::Phase1b { .. } | Action::Phase2b { .. } => return None,
+            Action::Phase1b { .. } | Action::Phase2b { .. } => None,
         }
-        Some(next)
     }
 
-    /// `~ \E m \in msgs : m.type = "2a" /\ m.bal = b`.
-    fn may_propose_in(&self, state: &PaxosState, b: Ballot) -> bool {
+    /// `~ \E m \in msgs : m.type = "2a" /\ m.bal = b`, given `m2a`, the 2a messages.
+    fn may_propose_in(&self, mut m2a: Msgs<'_>, b: Ballot) -> bool {
         self.bug == Some(Bug::SecondProposalInBallot)
-            || !state
-                .msgs
-                .iter()
-                .any(|m| matches!(*m, Msg::M2a { bal, .. } if bal == b))
+            || !m2a.any(|m| matches!(m, Msg::M2a { bal, .. } if bal == b))
     }
 
     /// `m.bal >= maxBal[a]`, the guard of `Phase2b(a)`.
@@ -224,8 +299,8 @@ impl PaxosModel {
 
     /// The value the 2a message of `Phase2a(b, v)` carries: `v`, except under the bug that
     /// sends `None` when the quorum reported no vote.
-    fn proposed_value(&self, state: &PaxosState, q: Quorum, b: Ballot, v: Value) -> Value {
-        let free = self.reported_votes(state, q, b).1 == NO_BALLOT;
+    fn proposed_value(&self, promises: &Promises, q: Quorum, v: Value) -> Value {
+        let free = promises.of_quorum(q).1 == NO_BALLOT;
         if self.bug == Some(Bug::ProposeNoneWhenFree) && free {
             NONE
         } else {
@@ -233,9 +308,9 @@ impl PaxosModel {
         }
     }
 
-    /// The spec's `SafeValues(Q, b)` as a bit set of values.
-    fn safe_values(&self, state: &PaxosState, q: Quorum, b: Ballot) -> ValueSet {
-        let (covered, top_bal, top_vals) = self.reported_votes(state, q, b);
+    /// The spec's `SafeValues(Q, b)` as a bit set of values, from the promises of ballot `b`.
+    fn safe_values(&self, promises: &Promises, q: Quorum) -> ValueSet {
+        let (covered, top_bal, top_vals) = promises.of_quorum(q);
         let all_values: ValueSet = self.values().map(|v| 1 << v).sum();
         if covered != q.0 {
             0
@@ -245,36 +320,17 @@ impl PaxosModel {
             top_vals
         }
     }
+}
 
-    /// Of the 1b messages of ballot `b` from members of `q`: which members sent one, the highest
-    /// vote ballot they report, and the values reported at that ballot.
-    fn reported_votes(&self, state: &PaxosState, q: Quorum, b: Ballot) -> (u8, Ballot, ValueSet) {
-        let mut covered = 0u8;
-        let mut top_bal = NO_BALLOT;
-        let mut top_vals: ValueSet = 0;
-        for m in &state.msgs {
-            let Msg::M1b {
-                acc,
-                bal,
-                mbal,
-                mval,
-            } = *m
-            else {
-                continue;
-            };
-            if bal != b || !q.contains(acc) {
-                continue;
-            }
-            covered |= 1 << acc;
-            if mbal > top_bal {
-                top_bal = mbal;
-                top_vals = 0;
-            }
-            if mbal == top_bal && mbal != NO_BALLOT {
-                top_vals |= 1 << mval;
-            }
-        }
-        (covered, top_bal, top_vals)
+/// The spec's `Send(m)`: `state` with `msgs' = msgs \cup {m}` and the acceptors' variables
+/// unchanged, for the caller to change. The new message set is built in one pass from the old
+/// one, which is cheaper than cloning the whole state and then inserting.
+fn send(state: &PaxosState, m: Msg) -> PaxosState {
+    PaxosState {
+        max_bal: state.max_bal,
+        max_vbal: state.max_vbal,
+        max_val: state.max_val,
+        msgs: state.msgs.with(m),
     }
 }
 

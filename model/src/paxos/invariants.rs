@@ -2,7 +2,7 @@
 //! votes in `msgs`, which is equivalent to the spec's quantifiers over quorums: a set of
 //! acceptors contains a quorum exactly when it is a strict majority.
 
-use super::state::{Acceptor, Ballot, Msg, PaxosState, Value, NONE, NO_BALLOT};
+use super::state::{Acceptor, Ballot, Msg, MsgType, PaxosState, Value, NONE, NO_BALLOT};
 use super::PaxosModel;
 use crate::ModelError;
 
@@ -80,31 +80,61 @@ impl Invariant {
     }
 }
 
-/// Who voted for what: `VotedForIn(a, v, b)` for every acceptor, ballot and value.
+/// Who voted for what: `VotedForIn(a, v, b)` for every acceptor, ballot and value. The checker
+/// evaluates four invariants on every state with one of these, so a table for a small
+/// configuration lives on the stack, and only a large one allocates.
 struct Summary {
     ballot_count: usize,
-    /// Bit set of values acceptor `a` voted for in ballot `b`, at `(a - 1) * ballot_count + b`.
-    votes: Vec<u16>,
+    /// Bit set of values acceptor `a` voted for in ballot `b`, at `(a - 1) * ballot_count + b`,
+    /// in `small` when it fits and in `large` otherwise.
+    small: [u16; SMALL_TABLE],
+    large: Vec<u16>,
 }
+
+/// The table size that needs no allocation: 7 acceptors and 4 ballots, or 3 and 10.
+const SMALL_TABLE: usize = 32;
 
 impl Summary {
     fn of(model: &PaxosModel, state: &PaxosState) -> Summary {
         let ballot_count = model.constants.max_ballot as usize + 1;
-        let mut votes = vec![0u16; ballot_count * state.max_bal.len()];
-        for m in &state.msgs {
-            if let Msg::M2b { acc, bal, val } = *m {
+        let size = ballot_count * usize::from(model.constants.num_acceptors);
+        let mut summary = Summary {
+            ballot_count,
+            small: [0; SMALL_TABLE],
+            large: if size > SMALL_TABLE {
+                vec![0; size]
+            } else {
+                Vec::new()
+            },
+        };
+        for m in state.msgs.of_type(MsgType::M2b) {
+            if let Msg::M2b { acc, bal, val } = m {
                 // Out-of-type messages are TypeOK's to report, not this summary's to index.
                 let in_type = (1..=model.constants.num_acceptors).contains(&acc)
                     && (0..=model.constants.max_ballot).contains(&bal)
                     && val <= model.constants.num_values;
                 if in_type {
-                    votes[(usize::from(acc) - 1) * ballot_count + bal as usize] |= 1 << val;
+                    summary.table_mut()[(usize::from(acc) - 1) * ballot_count + bal as usize] |=
+                        1 << val;
                 }
             }
         }
-        Summary {
-            ballot_count,
-            votes,
+        summary
+    }
+
+    fn table(&self) -> &[u16] {
+        if self.large.is_empty() {
+            &self.small
+        } else {
+            &self.large
+        }
+    }
+
+    fn table_mut(&mut self) -> &mut [u16] {
+        if self.large.is_empty() {
+            &mut self.small
+        } else {
+            &mut self.large
         }
     }
 
@@ -118,7 +148,7 @@ impl Summary {
         if b < 0 || b as usize >= self.ballot_count {
             return 0;
         }
-        self.votes[(usize::from(a) - 1) * self.ballot_count + b as usize]
+        self.table()[(usize::from(a) - 1) * self.ballot_count + b as usize]
     }
 
     /// `VotedForIn(a, v, b)`.
@@ -142,7 +172,7 @@ fn type_ok(model: &PaxosModel, state: &PaxosState) -> bool {
         && state.max_vbal.iter().all(|&b| ballot_or_none(b))
         && state.max_val.iter().all(|&v| value_or_none(v));
     variables_ok
-        && state.msgs.iter().all(|m| match *m {
+        && state.msgs.iter().all(|m| match m {
             Msg::M1a { bal } => ballot(bal),
             Msg::M1b {
                 acc,
@@ -173,20 +203,21 @@ fn agreement(model: &PaxosModel, state: &PaxosState) -> bool {
 }
 
 fn one_value_per_ballot(_: &PaxosModel, state: &PaxosState) -> bool {
-    let proposals: Vec<(Ballot, Value)> = state
-        .msgs
-        .iter()
-        .filter_map(|m| match *m {
-            Msg::M2a { bal, val } => Some((bal, val)),
-            _ => None,
-        })
-        .collect();
-    proposals.windows(2).all(|pair| pair[0].0 != pair[1].0)
+    // The 2a messages come sorted by ballot and are distinct, so two of one ballot are adjacent
+    // and carry different values.
+    let ballots = state.msgs.of_type(MsgType::M2a).filter_map(|m| match m {
+        Msg::M2a { bal, .. } => Some(bal),
+        _ => None,
+    });
+    ballots
+        .clone()
+        .zip(ballots.skip(1))
+        .all(|(b1, b2)| b1 != b2)
 }
 
 fn votes_safe(model: &PaxosModel, state: &PaxosState) -> bool {
     let summary = Summary::of(model, state);
-    state.msgs.iter().all(|m| match *m {
+    state.msgs.of_type(MsgType::M2b).all(|m| match m {
         Msg::M2b { bal, val, .. } => safe_at(model, state, &summary, val, bal),
         _ => true,
     })
@@ -229,7 +260,7 @@ fn vote_recorded(model: &PaxosModel, state: &PaxosState) -> bool {
 
 fn promise_reports_latest_vote(model: &PaxosModel, state: &PaxosState) -> bool {
     let summary = Summary::of(model, state);
-    state.msgs.iter().all(|m| match *m {
+    state.msgs.of_type(MsgType::M1b).all(|m| match m {
         Msg::M1b {
             acc,
             bal,

@@ -16,11 +16,14 @@ mod trace;
 pub use actions::{Action, Quorum};
 pub use bugs::Bug;
 pub use invariants::Invariant;
-pub use state::{Acceptor, Ballot, Msg, PaxosState, Value, NONE, NO_BALLOT};
+pub use state::{
+    Acceptor, Ballot, Msg, MsgSet, MsgType, Msgs, PaxosState, PerAcceptor, Value, NONE, NO_BALLOT,
+};
 pub use symmetry::representative;
 
 use crate::cfg::Config;
 use crate::ModelError;
+use state::MAX_ACCEPTORS;
 use stateright::{Model, Property};
 
 /// The spec's constants.
@@ -36,7 +39,7 @@ pub struct Constants {
 
 /// The bounds the model's compact encoding supports (values are bits of a `u16`, acceptors bits
 /// of a `u8`). A cell has at most 7 nodes, so these cover every configuration Colony runs.
-const NUM_ACCEPTORS_MAX: i64 = 7;
+const NUM_ACCEPTORS_MAX: i64 = MAX_ACCEPTORS as i64;
 const NUM_VALUES_MAX: i64 = 8;
 const MAX_BALLOT_MAX: i64 = 100;
 

@@ -35,7 +35,7 @@ pub fn representative(state: &PaxosState) -> PaxosState {
 fn used_values(state: &PaxosState) -> BTreeSet<Value> {
     let mut used: BTreeSet<Value> = state.max_val.iter().copied().collect();
     for m in &state.msgs {
-        match *m {
+        match m {
             Msg::M1a { .. } => {}
             Msg::M1b { mval, .. } => {
                 used.insert(mval);
@@ -66,7 +66,7 @@ fn permute(
     next.msgs = state
         .msgs
         .iter()
-        .map(|m| match *m {
+        .map(|m| match m {
             Msg::M1a { bal } => Msg::M1a { bal },
             Msg::M1b {
                 acc,

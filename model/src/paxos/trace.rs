@@ -1,7 +1,7 @@
 //! How Paxos states and steps read in traces: spec notation for the numbered text trace, and
 //! arrows for the Mermaid sequence diagram.
 
-use super::state::{Msg, PaxosState, ShowBallot, ShowValue};
+use super::state::{PaxosState, ShowBallot, ShowValue};
 use super::{Action, PaxosModel};
 use crate::trace::SpecTrace;
 
@@ -48,7 +48,7 @@ impl SpecTrace for PaxosModel {
                 state
                     .msgs
                     .iter()
-                    .map(Msg::to_string)
+                    .map(|m| m.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -96,7 +96,7 @@ impl SpecTrace for PaxosModel {
         let sent: Vec<String> = after
             .msgs
             .difference(&before.msgs)
-            .map(Msg::to_string)
+            .map(|m| m.to_string())
             .collect();
         let sent = if sent.is_empty() {
             "(already sent)".to_string()

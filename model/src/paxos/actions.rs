@@ -327,9 +327,9 @@ impl PaxosModel {
 /// one, which is cheaper than cloning the whole state and then inserting.
 fn send(state: &PaxosState, m: Msg) -> PaxosState {
     PaxosState {
-        max_bal: state.max_bal,
-        max_vbal: state.max_vbal,
-        max_val: state.max_val,
+        max_bal: state.max_bal.clone(),
+        max_vbal: state.max_vbal.clone(),
+        max_val: state.max_val.clone(),
         msgs: state.msgs.with(m),
     }
 }

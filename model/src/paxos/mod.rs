@@ -18,7 +18,8 @@ pub use actions::{Action, Quorum};
 pub use bugs::Bug;
 pub use invariants::Invariant;
 pub use state::{
-    Acceptor, Ballot, Msg, MsgSet, MsgType, Msgs, PaxosState, PerAcceptor, Value, NONE, NO_BALLOT,
+    Acceptor, Ballot, Msg, MsgSet, MsgType, Msgs, PaxosState, PerAcceptor, ShowBallot, ShowValue,
+    Value, NONE, NO_BALLOT,
 };
 pub use symmetry::representative;
 

@@ -1,0 +1,260 @@
+//! Acceptor scenarios: what one acceptor may see in a round contested by two proposers.
+//!
+//! The acceptor under test is the spec's `a1`. Its prior states are every value of
+//! `(maxBal[a1], maxVBal[a1], maxVal[a1])` that the model reaches with 3 acceptors, 2 values and
+//! ballots `0..1`. The messages that may reach it are [`round_messages`]: the proposer of ballot 1
+//! asking for a promise and both proposers' proposals. For every prior state and every
+//! combination of losing, delivering once or twice, and ordering those messages, the model says
+//! after each delivery what the acceptor may do: `Phase1b(a1)` or `Phase2b(a1)` with that message
+//! as witness is either enabled, and then the spec's next state fixes exactly what the acceptor
+//! persists and sends, or not enabled, and then the acceptor must do nothing.
+
+use crate::combinations;
+use crate::Row;
+use colony_model::paxos::{Action, Constants, Msg, PaxosModel, PaxosState};
+use stateright::Model;
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+/// The acceptor under test: the spec's `a1`.
+pub const ACCEPTOR: u8 = 1;
+
+/// An acceptor's variables: the spec's `maxBal[a]`, `maxVBal[a]` and `maxVal[a]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Local {
+    /// `maxBal[a]`.
+    pub max_bal: i8,
+    /// `maxVBal[a]`.
+    pub max_vbal: i8,
+    /// `maxVal[a]`.
+    pub max_val: u8,
+}
+
+/// One delivery and what the spec says the acceptor does with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The message delivered.
+    pub deliver: Msg,
+    /// The acceptor's new variables and the message it sends, or `None` when the spec's action
+    /// is not enabled and the acceptor must do nothing.
+    pub outcome: Option<(Local, Msg)>,
+}
+
+/// One generated test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// The test's name, describing the combination.
+    pub name: String,
+    /// The acceptor's variables before the round.
+    pub prior: Local,
+    /// The deliveries, in order.
+    pub steps: Vec<Step>,
+    /// The messages of the round that never arrive.
+    pub lost: Vec<Msg>,
+}
+
+/// The messages that may reach the acceptor in one round: the proposer of ballot 1 asks for a
+/// promise, the proposer of ballot 0 proposes `v1`, and the proposer of ballot 1 proposes `v2`.
+pub fn round_messages() -> Vec<Msg> {
+    vec![
+        Msg::M1a { bal: 1 },
+        Msg::M2a { bal: 0, val: 1 },
+        Msg::M2a { bal: 1, val: 2 },
+    ]
+}
+
+/// The bounded configuration the prior states and expectations come from.
+fn model(n: u8) -> PaxosModel {
+    PaxosModel::new(
+        Constants {
+            num_acceptors: n,
+            num_values: 2,
+            max_ballot: 1,
+        },
+        Vec::new(),
+        None,
+    )
+}
+
+/// Every case for a cell of `n`, and the report row.
+pub fn cases(n: u8) -> (Vec<Case>, Row) {
+    let model = model(n);
+    let reachable = reachable_states(&model);
+    let priors: BTreeSet<Local> = reachable.iter().map(local_of).collect();
+    let messages = round_messages();
+    let classes: Vec<u8> = (0..messages.len() as u8).collect();
+    let mut cases = Vec::new();
+    let mut combinations = 0;
+    for &prior in &priors {
+        combinations += combinations::for_each(&classes, &mut |sequence| {
+            cases.push(case(&model, n, prior, &messages, sequence));
+        });
+    }
+    let reachable_transitions = transitions_of(&model, &reachable);
+    let covered = covered_transitions(&cases);
+    let row = Row {
+        role: "acceptor",
+        n,
+        combinations,
+        tests: cases.len() as u64,
+        transitions_covered: reachable_transitions.intersection(&covered).count(),
+        transitions_reachable: reachable_transitions.len(),
+    };
+    (cases, row)
+}
+
+fn case(model: &PaxosModel, n: u8, prior: Local, messages: &[Msg], sequence: &[usize]) -> Case {
+    let mut current = prior;
+    let mut steps = Vec::with_capacity(sequence.len());
+    for &index in sequence {
+        let deliver = messages[index];
+        let outcome = expect(model, n, current, deliver);
+        if let Some((next, _)) = outcome {
+            current = next;
+        }
+        steps.push(Step { deliver, outcome });
+    }
+    let lost: Vec<Msg> = (0..messages.len())
+        .filter(|i| !sequence.contains(i))
+        .map(|i| messages[i])
+        .collect();
+    Case {
+        name: name(n, prior, &steps, &lost),
+        prior,
+        steps,
+        lost,
+    }
+}
+
+/// Asks the model what acceptor `a1` in state `local` does when `m` arrives.
+fn expect(model: &PaxosModel, n: u8, local: Local, m: Msg) -> Option<(Local, Msg)> {
+    let mut state = PaxosState::init(usize::from(n));
+    state.max_bal[0] = local.max_bal;
+    state.max_vbal[0] = local.max_vbal;
+    state.max_val[0] = local.max_val;
+    state.msgs.insert(m);
+    let action = match m {
+        Msg::M1a { .. } => Action::Phase1b { a: ACCEPTOR, m },
+        Msg::M2a { .. } => Action::Phase2b { a: ACCEPTOR, m },
+        Msg::M1b { .. } | Msg::M2b { .. } => unreachable!("an acceptor receives 1a and 2a only"),
+    };
+    let next = model.next_state(&state, action)?;
+    let mut sent = next.msgs.difference(&state.msgs);
+    let message = sent
+        .next()
+        .expect("an enabled acceptor action sends one message");
+    assert!(
+        sent.next().is_none(),
+        "an acceptor action sends exactly one message"
+    );
+    Some((local_of(&next), message))
+}
+
+fn local_of(state: &PaxosState) -> Local {
+    Local {
+        max_bal: state.max_bal[0],
+        max_vbal: state.max_vbal[0],
+        max_val: state.max_val[0],
+    }
+}
+
+/// Every state the model reaches, breadth-first.
+fn reachable_states(model: &PaxosModel) -> Vec<PaxosState> {
+    const STATES_MAX: usize = 1_000_000;
+    let mut seen: HashSet<PaxosState> = model.init_states().into_iter().collect();
+    let mut queue: VecDeque<PaxosState> = seen.iter().cloned().collect();
+    let mut all = Vec::new();
+    let mut actions = Vec::new();
+    while let Some(state) = queue.pop_front() {
+        assert!(
+            all.len() < STATES_MAX,
+            "the bounded configuration is too large to enumerate"
+        );
+        model.actions(&state, &mut actions);
+        for action in actions.drain(..) {
+            if let Some(next) = model.next_state(&state, action) {
+                if seen.insert(next.clone()) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        all.push(state);
+    }
+    all
+}
+
+/// A per-node transition: the acceptor's variables before, the message it acted on, after.
+type Transition = (Local, Msg, Local);
+
+/// Every transition of `a1` the model takes from a reachable state.
+fn transitions_of(model: &PaxosModel, reachable: &[PaxosState]) -> BTreeSet<Transition> {
+    let mut transitions = BTreeSet::new();
+    let mut actions = Vec::new();
+    for state in reachable {
+        model.actions(state, &mut actions);
+        for action in actions.drain(..) {
+            let m = match action {
+                Action::Phase1b { a: ACCEPTOR, m } | Action::Phase2b { a: ACCEPTOR, m } => m,
+                _ => continue,
+            };
+            if let Some(next) = model.next_state(state, action) {
+                transitions.insert((local_of(state), m, local_of(&next)));
+            }
+        }
+    }
+    transitions
+}
+
+fn covered_transitions(cases: &[Case]) -> BTreeSet<Transition> {
+    let mut covered = BTreeSet::new();
+    for case in cases {
+        let mut current = case.prior;
+        for step in &case.steps {
+            if let Some((next, _)) = step.outcome {
+                covered.insert((current, step.deliver, next));
+                current = next;
+            }
+        }
+    }
+    covered
+}
+
+/// `acceptor_n3_promised_b0_voted_b0_v1_deliver_1a_b1_2a_b1_v2_drop_2a_b0_v1`.
+fn name(n: u8, prior: Local, steps: &[Step], lost: &[Msg]) -> String {
+    let mut name = format!("acceptor_n{n}_{}", prior_label(prior));
+    name += "_deliver";
+    if steps.is_empty() {
+        name += "_nothing";
+    }
+    for step in steps {
+        name += &format!("_{}", message_label(step.deliver));
+    }
+    if !lost.is_empty() {
+        name += "_drop";
+        for &m in lost {
+            name += &format!("_{}", message_label(m));
+        }
+    }
+    name
+}
+
+fn prior_label(prior: Local) -> String {
+    let promised = match prior.max_bal {
+        -1 => "promised_none".to_string(),
+        b => format!("promised_b{b}"),
+    };
+    let voted = match prior.max_vbal {
+        -1 => "unvoted".to_string(),
+        b => format!("voted_b{b}_v{}", prior.max_val),
+    };
+    format!("{promised}_{voted}")
+}
+
+/// `1a_b1`, `2a_b0_v1`.
+pub fn message_label(m: Msg) -> String {
+    match m {
+        Msg::M1a { bal } => format!("1a_b{bal}"),
+        Msg::M2a { bal, val } => format!("2a_b{bal}_v{val}"),
+        Msg::M1b { acc, bal, .. } => format!("1b_a{acc}_b{bal}"),
+        Msg::M2b { acc, bal, val } => format!("2b_a{acc}_b{bal}_v{val}"),
+    }
+}

@@ -11,7 +11,7 @@
 
 use crate::combinations;
 use crate::Row;
-use colony_model::paxos::{Action, Constants, Msg, PaxosModel, PaxosState};
+use colony_model::paxos::{Action, Constants, Msg, PaxosModel, PaxosState, ShowValue};
 use stateright::Model;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 
@@ -52,13 +52,37 @@ pub struct Case {
     pub lost: Vec<Msg>,
 }
 
-/// The messages that may reach the acceptor in one round: the proposer of ballot 1 asks for a
-/// promise, the proposer of ballot 0 proposes `v1`, and the proposer of ballot 1 proposes `v2`.
-pub fn round_messages() -> Vec<Msg> {
+/// One round as the acceptor may see it: a name for the generated file, and the messages that
+/// may reach the acceptor.
+pub struct Scenario {
+    /// The file-name label.
+    pub label: &'static str,
+    /// The messages that may arrive, each lost, delivered once or twice, in any order.
+    pub messages: Vec<Msg>,
+}
+
+/// The rounds the generator enumerates. In the first, the proposer of ballot 1 asks for a
+/// promise while the proposers of ballots 0 and 1 propose different values; in the second, the
+/// proposer of ballot 0 asks and the values are swapped. Between them they exercise every
+/// transition of `a1` the model can take (the generator prints any it misses).
+pub fn scenarios() -> Vec<Scenario> {
     vec![
-        Msg::M1a { bal: 1 },
-        Msg::M2a { bal: 0, val: 1 },
-        Msg::M2a { bal: 1, val: 2 },
+        Scenario {
+            label: "prepare_b1",
+            messages: vec![
+                Msg::M1a { bal: 1 },
+                Msg::M2a { bal: 0, val: 1 },
+                Msg::M2a { bal: 1, val: 2 },
+            ],
+        },
+        Scenario {
+            label: "prepare_b0",
+            messages: vec![
+                Msg::M1a { bal: 0 },
+                Msg::M2a { bal: 0, val: 2 },
+                Msg::M2a { bal: 1, val: 1 },
+            ],
+        },
     ]
 }
 
@@ -75,31 +99,41 @@ fn model(n: u8) -> PaxosModel {
     )
 }
 
-/// Every case for a cell of `n`, and the report row.
-pub fn cases(n: u8) -> (Vec<Case>, Row) {
+/// Every case for a cell of `n`, per scenario, and the report row.
+pub fn cases(n: u8) -> (Vec<(Scenario, Vec<Case>)>, Row) {
     let model = model(n);
     let reachable = reachable_states(&model);
     let priors: BTreeSet<Local> = reachable.iter().map(local_of).collect();
-    let messages = round_messages();
-    let classes: Vec<u8> = (0..messages.len() as u8).collect();
-    let mut cases = Vec::new();
+    let mut all = Vec::new();
     let mut combinations = 0;
-    for &prior in &priors {
-        combinations += combinations::for_each(&classes, &mut |sequence| {
-            cases.push(case(&model, n, prior, &messages, sequence));
-        });
+    let mut tests = 0;
+    let mut covered = BTreeSet::new();
+    for scenario in scenarios() {
+        let classes: Vec<u8> = (0..scenario.messages.len() as u8).collect();
+        let mut cases = Vec::new();
+        for &prior in &priors {
+            combinations += combinations::for_each(&classes, &mut |sequence| {
+                cases.push(case(&model, n, prior, &scenario.messages, sequence));
+            });
+        }
+        tests += cases.len() as u64;
+        covered.extend(covered_transitions(&cases));
+        all.push((scenario, cases));
     }
     let reachable_transitions = transitions_of(&model, &reachable);
-    let covered = covered_transitions(&cases);
     let row = Row {
         role: "acceptor",
         n,
         combinations,
-        tests: cases.len() as u64,
+        tests,
         transitions_covered: reachable_transitions.intersection(&covered).count(),
         transitions_reachable: reachable_transitions.len(),
+        uncovered: reachable_transitions
+            .difference(&covered)
+            .map(show_transition)
+            .collect(),
     };
-    (cases, row)
+    (all, row)
 }
 
 fn case(model: &PaxosModel, n: u8, prior: Local, messages: &[Msg], sequence: &[usize]) -> Case {
@@ -202,6 +236,11 @@ fn transitions_of(model: &PaxosModel, reachable: &[PaxosState]) -> BTreeSet<Tran
         }
     }
     transitions
+}
+
+fn show_transition(&(before, m, after): &Transition) -> String {
+    let show = |l: Local| format!("({}, {}, {})", l.max_bal, l.max_vbal, ShowValue(l.max_val));
+    format!("a{ACCEPTOR} {} <- {m} -> {}", show(before), show(after))
 }
 
 fn covered_transitions(cases: &[Case]) -> BTreeSet<Transition> {

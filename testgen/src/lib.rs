@@ -39,16 +39,22 @@ pub struct Row {
     pub transitions_covered: usize,
     /// Distinct per-node transitions reachable in the model.
     pub transitions_reachable: usize,
+    /// The reachable transitions no test exercises, in spec notation.
+    pub uncovered: Vec<String>,
 }
 
 /// Everything the generator writes, and its report.
 pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
-    let (cases, row) = acceptor::cases(3);
-    let file = GeneratedFile {
-        path: "generated-tests/tests/acceptor_n3.rs".to_string(),
-        text: render::acceptor_file(3, &cases),
-    };
-    (vec![file], vec![row])
+    let n = 3;
+    let (scenarios, row) = acceptor::cases(n);
+    let files = scenarios
+        .iter()
+        .map(|(scenario, cases)| GeneratedFile {
+            path: format!("generated-tests/tests/acceptor_n{n}_{}.rs", scenario.label),
+            text: render::acceptor_file(n, scenario, cases),
+        })
+        .collect();
+    (files, vec![row])
 }
 
 /// The command that regenerates the files, named in their header and in stale-file errors.

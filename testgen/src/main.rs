@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         "{:<10} {:>3} {:>14} {:>8} {:>22}",
         "role", "N", "combinations", "tests", "transitions covered"
     );
-    for row in rows {
+    for row in &rows {
         println!(
             "{:<10} {:>3} {:>14} {:>8} {:>14} of {:<5}",
             row.role,
@@ -36,6 +36,11 @@ fn main() -> ExitCode {
             row.transitions_covered,
             row.transitions_reachable
         );
+    }
+    for row in &rows {
+        for transition in &row.uncovered {
+            println!("not covered ({} n={}): {transition}", row.role, row.n);
+        }
     }
     ExitCode::SUCCESS
 }

@@ -12,4 +12,5 @@
 #![deny(missing_docs)]
 
 pub mod acceptor;
+pub mod learner;
 pub mod spec;

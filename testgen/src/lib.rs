@@ -5,13 +5,14 @@
 //! Expected behaviour comes from the model only, never from running the implementation: this
 //! crate does not depend on `impl/`.
 //!
-//! Today it covers the acceptor role for a cell of 3 ([`acceptor`]); the proposer and learner
-//! roles, and cells of 5 and 7, come next.
+//! Today it covers the acceptor ([`acceptor`]) and learner ([`learner`]) roles for a cell of 3;
+//! the proposer role, and cells of 5 and 7, come next.
 
 #![deny(missing_docs)]
 
 pub mod acceptor;
 pub mod combinations;
+pub mod learner;
 pub mod render;
 
 /// One generated file: its path from the repository root, and its text.
@@ -47,14 +48,23 @@ pub struct Row {
 pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
     let n = 3;
     let (scenarios, row) = acceptor::cases(n);
-    let files = scenarios
+    let mut files: Vec<GeneratedFile> = scenarios
         .iter()
         .map(|(scenario, cases)| GeneratedFile {
             path: format!("generated-tests/tests/acceptor_n{n}_{}.rs", scenario.label),
             text: render::acceptor_file(n, scenario, cases),
         })
         .collect();
-    (files, vec![row])
+    let (learner_scenarios, learner_row) = learner::cases(n);
+    files.extend(
+        learner_scenarios
+            .iter()
+            .map(|(scenario, cases)| GeneratedFile {
+                path: format!("generated-tests/tests/learner_n{n}_{}.rs", scenario.label),
+                text: render::learner_file(n, scenario, cases),
+            }),
+    );
+    (files, vec![row, learner_row])
 }
 
 /// The command that regenerates the files, named in their header and in stale-file errors.

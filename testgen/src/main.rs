@@ -27,14 +27,17 @@ fn main() -> ExitCode {
         "role", "N", "combinations", "tests", "transitions covered"
     );
     for row in &rows {
+        let coverage = if row.transitions_reachable == 0 {
+            "n/a: no spec action".to_string()
+        } else {
+            format!(
+                "{} of {}",
+                row.transitions_covered, row.transitions_reachable
+            )
+        };
         println!(
-            "{:<10} {:>3} {:>14} {:>8} {:>14} of {:<5}",
-            row.role,
-            row.n,
-            row.combinations,
-            row.tests,
-            row.transitions_covered,
-            row.transitions_reachable
+            "{:<10} {:>3} {:>14} {:>8} {:>22}",
+            row.role, row.n, row.combinations, row.tests, coverage
         );
     }
     for row in &rows {

@@ -186,6 +186,17 @@ fn type_ok(model: &PaxosModel, state: &PaxosState) -> bool {
 }
 
 fn agreement(model: &PaxosModel, state: &PaxosState) -> bool {
+    chosen_set(model, state).count_ones() <= 1
+}
+
+/// The spec's `Chosen`: the values `v` for which a quorum voted for `v` in one ballot.
+pub fn chosen(model: &PaxosModel, state: &PaxosState) -> Vec<Value> {
+    let set = chosen_set(model, state);
+    model.values().filter(|&v| set & (1 << v) != 0).collect()
+}
+
+/// [`chosen`] as a bit set of values.
+fn chosen_set(model: &PaxosModel, state: &PaxosState) -> u16 {
     let summary = Summary::of(model, state);
     let mut chosen = 0u16;
     for b in model.ballots() {
@@ -199,7 +210,7 @@ fn agreement(model: &PaxosModel, state: &PaxosState) -> bool {
             }
         }
     }
-    chosen.count_ones() <= 1
+    chosen
 }
 
 fn one_value_per_ballot(_: &PaxosModel, state: &PaxosState) -> bool {

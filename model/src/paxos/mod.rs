@@ -16,7 +16,7 @@ mod trace;
 
 pub use actions::{Action, Quorum};
 pub use bugs::Bug;
-pub use invariants::Invariant;
+pub use invariants::{chosen, Invariant};
 pub use state::{
     Acceptor, Ballot, Msg, MsgSet, MsgType, Msgs, PaxosState, PerAcceptor, ShowBallot, ShowValue,
     Value, NONE, NO_BALLOT,

@@ -10,8 +10,8 @@
 //! persists and sends, or not enabled, and then the acceptor must do nothing.
 
 use crate::combinations;
-use crate::Row;
-use colony_model::paxos::{Action, Constants, Msg, PaxosModel, PaxosState, ShowValue};
+use crate::{bounded_model, combination_name, lost_messages, Row};
+use colony_model::paxos::{Action, Msg, PaxosModel, PaxosState, ShowValue};
 use stateright::Model;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 
@@ -86,22 +86,9 @@ pub fn scenarios() -> Vec<Scenario> {
     ]
 }
 
-/// The bounded configuration the prior states and expectations come from.
-fn model(n: u8) -> PaxosModel {
-    PaxosModel::new(
-        Constants {
-            num_acceptors: n,
-            num_values: 2,
-            max_ballot: 1,
-        },
-        Vec::new(),
-        None,
-    )
-}
-
 /// Every case for a cell of `n`, per scenario, and the report row.
 pub fn cases(n: u8) -> (Vec<(Scenario, Vec<Case>)>, Row) {
-    let model = model(n);
+    let model = bounded_model(n);
     let reachable = reachable_states(&model);
     let priors: BTreeSet<Local> = reachable.iter().map(local_of).collect();
     let mut all = Vec::new();
@@ -147,12 +134,12 @@ fn case(model: &PaxosModel, n: u8, prior: Local, messages: &[Msg], sequence: &[u
         }
         steps.push(Step { deliver, outcome });
     }
-    let lost: Vec<Msg> = (0..messages.len())
-        .filter(|i| !sequence.contains(i))
-        .map(|i| messages[i])
-        .collect();
+    let lost = lost_messages(messages, sequence);
+    let delivered: Vec<Msg> = steps.iter().map(|step| step.deliver).collect();
+    let prefix = format!("acceptor_n{n}_{}", prior_label(prior));
+    let name = combination_name(&prefix, &delivered, &lost);
     Case {
-        name: name(n, prior, &steps, &lost),
+        name,
         prior,
         steps,
         lost,
@@ -255,25 +242,6 @@ fn covered_transitions(cases: &[Case]) -> BTreeSet<Transition> {
         }
     }
     covered
-}
-
-/// `acceptor_n3_promised_b0_voted_b0_v1_deliver_1a_b1_2a_b1_v2_drop_2a_b0_v1`.
-fn name(n: u8, prior: Local, steps: &[Step], lost: &[Msg]) -> String {
-    let mut name = format!("acceptor_n{n}_{}", prior_label(prior));
-    name += "_deliver";
-    if steps.is_empty() {
-        name += "_nothing";
-    }
-    for step in steps {
-        name += &format!("_{}", message_label(step.deliver));
-    }
-    if !lost.is_empty() {
-        name += "_drop";
-        for &m in lost {
-            name += &format!("_{}", message_label(m));
-        }
-    }
-    name
 }
 
 fn prior_label(prior: Local) -> String {

@@ -5,10 +5,9 @@
 //! delivery the model's `Chosen`, evaluated on the set of votes delivered so far, says whether
 //! the learner must have learned, and what.
 
-use crate::acceptor::message_label;
 use crate::combinations;
-use crate::Row;
-use colony_model::paxos::{chosen, Constants, Msg, PaxosModel, PaxosState, Value};
+use crate::{bounded_model, combination_name, lost_messages, Row};
+use colony_model::paxos::{chosen, Msg, PaxosModel, PaxosState, Value};
 
 /// One round as the learner may see it.
 pub struct Scenario {
@@ -64,15 +63,7 @@ pub fn cases(n: u8) -> (Vec<(Scenario, Vec<Case>)>, Row) {
         n, 3,
         "cells of 5 and 7 need folding, which the learner does not do yet"
     );
-    let model = PaxosModel::new(
-        Constants {
-            num_acceptors: n,
-            num_values: 2,
-            max_ballot: 1,
-        },
-        Vec::new(),
-        None,
-    );
+    let model = bounded_model(n);
     let mut all = Vec::new();
     let mut combinations = 0;
     let mut tests = 0;
@@ -113,22 +104,8 @@ fn case(model: &PaxosModel, n: u8, messages: &[Msg], sequence: &[usize]) -> Case
         learned_before |= learned.is_some();
         steps.push(Step { deliver, learned });
     }
-    let lost: Vec<Msg> = (0..messages.len())
-        .filter(|i| !sequence.contains(i))
-        .map(|i| messages[i])
-        .collect();
-    let mut name = format!("learner_n{n}_deliver");
-    if steps.is_empty() {
-        name += "_nothing";
-    }
-    for step in &steps {
-        name += &format!("_{}", message_label(step.deliver));
-    }
-    if !lost.is_empty() {
-        name += "_drop";
-        for &m in &lost {
-            name += &format!("_{}", message_label(m));
-        }
-    }
+    let lost = lost_messages(messages, sequence);
+    let delivered: Vec<Msg> = steps.iter().map(|step| step.deliver).collect();
+    let name = combination_name(&format!("learner_n{n}"), &delivered, &lost);
     Case { name, steps, lost }
 }

@@ -10,6 +10,8 @@
 
 #![deny(missing_docs)]
 
+use colony_model::paxos::{Constants, Msg, PaxosModel};
+
 pub mod acceptor;
 pub mod combinations;
 pub mod learner;
@@ -65,6 +67,43 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
             }),
     );
     (files, vec![row, learner_row])
+}
+
+/// The bounded configuration prior states and expectations come from: `n` acceptors, 2 values,
+/// ballots `0..1`, no invariant (the generator asks for transitions, not verdicts).
+pub(crate) fn bounded_model(n: u8) -> PaxosModel {
+    let constants = Constants {
+        num_acceptors: n,
+        num_values: 2,
+        max_ballot: 1,
+    };
+    PaxosModel::new(constants, Vec::new(), None)
+}
+
+/// The messages of a scenario that a combination never delivers.
+pub(crate) fn lost_messages(messages: &[Msg], sequence: &[usize]) -> Vec<Msg> {
+    (0..messages.len())
+        .filter(|i| !sequence.contains(i))
+        .map(|i| messages[i])
+        .collect()
+}
+
+/// `{prefix}_deliver_{delivered...}_drop_{lost...}`: a test name that describes the combination.
+pub(crate) fn combination_name(prefix: &str, delivered: &[Msg], lost: &[Msg]) -> String {
+    let mut name = format!("{prefix}_deliver");
+    if delivered.is_empty() {
+        name += "_nothing";
+    }
+    for &m in delivered {
+        name += &format!("_{}", acceptor::message_label(m));
+    }
+    if !lost.is_empty() {
+        name += "_drop";
+        for &m in lost {
+            name += &format!("_{}", acceptor::message_label(m));
+        }
+    }
+    name
 }
 
 /// The command that regenerates the files, named in their header and in stale-file errors.

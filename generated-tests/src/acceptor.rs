@@ -1,36 +1,12 @@
 //! The replay harness for acceptor cases.
 
 use crate::spec::{envelopes, from_proposer, hard_state, SpecLocal, SpecMsg};
+pub use crate::spec::{m1a, m1b, m2a, m2b};
 use colony::paxos::{Config, Input, Node, NodeId};
 
 /// One delivery and the spec's outcome: the acceptor's new variables and the message it sends,
 /// or `None` when the spec's action is not enabled and the node must do nothing.
 pub type Step = (SpecMsg, Option<(SpecLocal, SpecMsg)>);
-
-/// `[type |-> "1a", bal |-> bal]`.
-pub fn m1a(bal: i8) -> SpecMsg {
-    SpecMsg::M1a { bal }
-}
-
-/// `[type |-> "1b", acc, bal, mbal, mval]`.
-pub fn m1b(acc: u8, bal: i8, mbal: i8, mval: u8) -> SpecMsg {
-    SpecMsg::M1b {
-        acc,
-        bal,
-        mbal,
-        mval,
-    }
-}
-
-/// `[type |-> "2a", bal, val]`.
-pub fn m2a(bal: i8, val: u8) -> SpecMsg {
-    SpecMsg::M2a { bal, val }
-}
-
-/// `[type |-> "2b", acc, bal, val]`.
-pub fn m2b(acc: u8, bal: i8, val: u8) -> SpecMsg {
-    SpecMsg::M2b { acc, bal, val }
-}
 
 /// Restarts node 1 of a cell of `n` from the durable state of spec variables `prior`, delivers
 /// each step's message, and asserts after each that the node persisted exactly the spec's new

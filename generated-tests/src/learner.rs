@@ -1,15 +1,11 @@
 //! The replay harness for learner cases.
 
+pub use crate::spec::m2b;
 use crate::spec::{ballot, value, SpecMsg};
 use colony::paxos::{Config, HardState, Input, Message, Node, NodeId};
 
 /// One delivered vote and the value the learner must report at that step (`None`: nothing).
 pub type Step = (SpecMsg, Option<u8>);
-
-/// `[type |-> "2b", acc, bal, val]`.
-pub fn m2b(acc: u8, bal: i8, val: u8) -> SpecMsg {
-    SpecMsg::M2b { acc, bal, val }
-}
 
 /// Starts node 1 of a cell of `n`, delivers each vote, and asserts after each that the node
 /// reports exactly the value the spec's `Chosen` says was first chosen at that step, and that

@@ -13,4 +13,5 @@
 
 pub mod acceptor;
 pub mod learner;
+pub mod proposer;
 pub mod spec;

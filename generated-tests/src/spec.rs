@@ -39,6 +39,28 @@ pub enum SpecMsg {
     },
 }
 
+/// `[type |-> "1a", bal |-> bal]`.
+pub fn m1a(bal: i8) -> SpecMsg {
+    SpecMsg::M1a { bal }
+}
+/// `[type |-> "1b", acc, bal, mbal, mval]`.
+pub fn m1b(acc: u8, bal: i8, mbal: i8, mval: u8) -> SpecMsg {
+    SpecMsg::M1b {
+        acc,
+        bal,
+        mbal,
+        mval,
+    }
+}
+/// `[type |-> "2a", bal, val]`.
+pub fn m2a(bal: i8, val: u8) -> SpecMsg {
+    SpecMsg::M2a { bal, val }
+}
+/// `[type |-> "2b", acc, bal, val]`.
+pub fn m2b(acc: u8, bal: i8, val: u8) -> SpecMsg {
+    SpecMsg::M2b { acc, bal, val }
+}
+
 /// An acceptor's variables as the spec writes them: `(maxBal, maxVBal, maxVal)`.
 pub type SpecLocal = (i8, i8, u8);
 

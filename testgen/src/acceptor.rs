@@ -113,8 +113,11 @@ pub fn cases(n: u8) -> (Vec<(Scenario, Vec<Case>)>, Row) {
         n,
         combinations,
         tests,
-        transitions_covered: reachable_transitions.intersection(&covered).count(),
-        transitions_reachable: reachable_transitions.len(),
+        coverage: format!(
+            "{} of {} transitions",
+            reachable_transitions.intersection(&covered).count(),
+            reachable_transitions.len()
+        ),
         uncovered: reachable_transitions
             .difference(&covered)
             .map(show_transition)
@@ -179,7 +182,7 @@ fn local_of(state: &PaxosState) -> Local {
 }
 
 /// Every state the model reaches, breadth-first.
-fn reachable_states(model: &PaxosModel) -> Vec<PaxosState> {
+pub(crate) fn reachable_states(model: &PaxosModel) -> Vec<PaxosState> {
     const STATES_MAX: usize = 1_000_000;
     let mut seen: HashSet<PaxosState> = model.init_states().into_iter().collect();
     let mut queue: VecDeque<PaxosState> = seen.iter().cloned().collect();

@@ -104,4 +104,36 @@ mod tests {
         );
         assert_eq!(learner.learned(), Some(&x()));
     }
+
+    /// Votes `a1` in ballots `0..count`, then `a2` in ballot 0: learned only if ballot 0's first
+    /// vote is still remembered.
+    fn learns_after_votes_in(count: u32) -> bool {
+        let b = |round| Ballot {
+            round,
+            proposer: NodeId(1),
+        };
+        let mut learner = Learner::new(2);
+        for round in 0..count {
+            assert_eq!(
+                learner.on_accepted(b(round), NodeId(1), Value(b"x".to_vec())),
+                None
+            );
+        }
+        learner
+            .on_accepted(b(0), NodeId(2), Value(b"x".to_vec()))
+            .is_some()
+    }
+
+    #[test]
+    fn remembers_exactly_the_highest_ballots_tracked() {
+        let tracked = BALLOTS_TRACKED_MAX as u32;
+        assert!(
+            learns_after_votes_in(tracked),
+            "the lowest of {tracked} ballots is kept"
+        );
+        assert!(
+            !learns_after_votes_in(tracked + 1),
+            "past {tracked} the lowest is dropped"
+        );
+    }
 }

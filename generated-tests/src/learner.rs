@@ -19,6 +19,7 @@ pub fn check(n: u8, steps: &[Step]) {
     };
     let mut node =
         Node::new(config, HardState::default()).expect("the cell's configuration is valid");
+    let mut learned_so_far = None;
     for (index, (deliver, learned)) in steps.iter().enumerate() {
         let step = index + 1;
         let SpecMsg::M2b { acc, bal, val } = *deliver else {
@@ -46,6 +47,12 @@ pub fn check(n: u8, steps: &[Step]) {
         assert!(
             ready.messages.is_empty(),
             "step {step}: a vote is not answered"
+        );
+        learned_so_far = learned_so_far.or(learned.map(value));
+        assert_eq!(
+            node.learned(),
+            learned_so_far.as_ref(),
+            "step {step}: what the node says it learned"
         );
     }
 }

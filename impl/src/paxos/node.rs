@@ -207,3 +207,88 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paxos::Ballot;
+
+    fn config(id: u8, members: &[u8]) -> Config {
+        Config {
+            id: NodeId(id),
+            members: members.iter().map(|&m| NodeId(m)).collect(),
+            retry_ticks: 2,
+        }
+    }
+
+    #[test]
+    fn bad_configurations_are_refused_with_the_reason() {
+        let cases = [
+            (config(1, &[]), ConfigError::MemberCount(0)),
+            (
+                config(1, &[1, 2, 3, 4, 5, 6, 7, 8]),
+                ConfigError::MemberCount(8),
+            ),
+            (
+                config(1, &[1, 2, 2]),
+                ConfigError::DuplicateMember(NodeId(2)),
+            ),
+            (config(4, &[1, 2, 3]), ConfigError::NotAMember(NodeId(4))),
+            (
+                Config {
+                    retry_ticks: 0,
+                    ..config(1, &[1, 2, 3])
+                },
+                ConfigError::RetryTicks,
+            ),
+        ];
+        for (config, error) in cases {
+            assert_eq!(Node::new(config, HardState::default()).unwrap_err(), error);
+        }
+    }
+
+    #[test]
+    fn a_proposal_starts_one_ballot_and_none_after_the_value_is_learned() {
+        let mut node = Node::new(config(1, &[1, 2, 3]), HardState::default()).unwrap();
+        let value = Value(b"x".to_vec());
+        assert_eq!(node.step(Input::Propose(value.clone())).messages.len(), 3);
+        assert_eq!(
+            node.step(Input::Propose(value.clone())),
+            Ready::default(),
+            "already running"
+        );
+        let ballot = Ballot {
+            round: 1,
+            proposer: NodeId(1),
+        };
+        for acceptor in [1, 2] {
+            let vote = Message::Accepted {
+                ballot,
+                acceptor: NodeId(acceptor),
+                value: value.clone(),
+            };
+            let _ = node.step(Input::Message {
+                from: NodeId(acceptor),
+                message: vote,
+            });
+        }
+        assert_eq!(node.learned(), Some(&value));
+        let mut restarted = Node::new(config(1, &[1, 2, 3]), node.hard_state()).unwrap();
+        for acceptor in [1, 2] {
+            let vote = Message::Accepted {
+                ballot,
+                acceptor: NodeId(acceptor),
+                value: value.clone(),
+            };
+            let _ = restarted.step(Input::Message {
+                from: NodeId(acceptor),
+                message: vote,
+            });
+        }
+        assert_eq!(
+            restarted.step(Input::Propose(value)),
+            Ready::default(),
+            "already learned"
+        );
+    }
+}

@@ -54,3 +54,37 @@ impl Ready {
         self.hard_state.is_none() && self.messages.is_empty() && self.learned.is_none()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_means_nothing_at_all_to_do() {
+        assert!(Ready::default().is_empty());
+        let persist = Ready {
+            hard_state: Some(HardState::default()),
+            ..Ready::default()
+        };
+        let learn = Ready {
+            learned: Some(Value(vec![1])),
+            ..Ready::default()
+        };
+        let message = Message::Prepare {
+            ballot: Ballot {
+                round: 0,
+                proposer: NodeId(1),
+            },
+        };
+        let send = Ready {
+            messages: vec![Envelope {
+                to: NodeId(1),
+                message,
+            }],
+            ..Ready::default()
+        };
+        for ready in [persist, learn, send] {
+            assert!(!ready.is_empty(), "{ready:?}");
+        }
+    }
+}

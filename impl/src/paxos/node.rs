@@ -247,6 +247,21 @@ mod tests {
         }
     }
 
+    /// Delivers votes for `value` in `ballot` from acceptors 1 and 2, a quorum of 3.
+    fn hear_quorum(node: &mut Node, ballot: Ballot, value: &Value) {
+        for acceptor in [1, 2] {
+            let vote = Message::Accepted {
+                ballot,
+                acceptor: NodeId(acceptor),
+                value: value.clone(),
+            };
+            let _ = node.step(Input::Message {
+                from: NodeId(acceptor),
+                message: vote,
+            });
+        }
+    }
+
     #[test]
     fn a_proposal_starts_one_ballot_and_none_after_the_value_is_learned() {
         let mut node = Node::new(config(1, &[1, 2, 3]), HardState::default()).unwrap();
@@ -261,30 +276,10 @@ mod tests {
             round: 1,
             proposer: NodeId(1),
         };
-        for acceptor in [1, 2] {
-            let vote = Message::Accepted {
-                ballot,
-                acceptor: NodeId(acceptor),
-                value: value.clone(),
-            };
-            let _ = node.step(Input::Message {
-                from: NodeId(acceptor),
-                message: vote,
-            });
-        }
+        hear_quorum(&mut node, ballot, &value);
         assert_eq!(node.learned(), Some(&value));
         let mut restarted = Node::new(config(1, &[1, 2, 3]), node.hard_state()).unwrap();
-        for acceptor in [1, 2] {
-            let vote = Message::Accepted {
-                ballot,
-                acceptor: NodeId(acceptor),
-                value: value.clone(),
-            };
-            let _ = restarted.step(Input::Message {
-                from: NodeId(acceptor),
-                message: vote,
-            });
-        }
+        hear_quorum(&mut restarted, ballot, &value);
         assert_eq!(
             restarted.step(Input::Propose(value)),
             Ready::default(),

@@ -111,7 +111,7 @@ impl Config {
         let mut index = 0;
         while let Some(token) = tokens.get(index) {
             index += 1;
-            if let Some(next) = section_keyword(token, &mut section)? {
+            if let Some(next) = section_keyword(token)? {
                 section = next;
                 continue;
             }
@@ -160,7 +160,7 @@ impl Config {
         Ok(index + 3)
     }
 
-    /// The value of constant `name`, or an error naming the file's missing constant.
+    /// The value of constant `name`, if the file assigns it.
     pub fn constant_value(&self, name: &str) -> Option<i64> {
         self.constants.get(name).copied()
     }
@@ -200,7 +200,7 @@ struct Token {
 }
 
 /// Returns the new section when `token` is a section keyword.
-fn section_keyword(token: &Token, _current: &mut Section) -> Result<Option<Section>, CfgError> {
+fn section_keyword(token: &Token) -> Result<Option<Section>, CfgError> {
     let section = match token.text.as_str() {
         "CONSTANT" | "CONSTANTS" => Section::Constants,
         "INVARIANT" | "INVARIANTS" => Section::Invariants,

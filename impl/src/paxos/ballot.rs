@@ -1,9 +1,10 @@
 //! Ballots: totally ordered, and each owned by exactly one proposer.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A node of a cell. Every node is an acceptor, a learner and a potential proposer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct NodeId(pub u8);
 
 /// A ballot number: a round and the proposer that owns it.
@@ -11,7 +12,7 @@ pub struct NodeId(pub u8);
 /// The spec's ballots are plain numbers, each implicitly owned by one proposer; here the owner
 /// is explicit so that two proposers can never start the same ballot. Ballots order by round
 /// first, then by proposer: a total order (the field order makes `derive(Ord)` do exactly this).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Ballot {
     /// The round; a proposer moves to a higher round to take over.
     pub round: u32,

@@ -1,14 +1,24 @@
 //! The messages of the protocol: exactly the spec's four message types.
 
 use super::ballot::{Ballot, NodeId};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A proposed value: opaque bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Value(pub Vec<u8>);
+/// The longest [`Value`] the wire and disk encodings accept, in bytes: 64 KiB.
+///
+/// The bound caps what one message or one hard state can make a node read, allocate and write,
+/// so that a transport and a store can size their buffers and refuse anything larger. The core
+/// itself does not check it:
+/// a runtime must refuse a longer client value before proposing it, because a proposal that
+/// cannot be encoded cannot be sent (see [`super::encode_message`]).
+pub const VALUE_BYTES_MAX: usize = 64 * 1024;
+
+/// A proposed value: opaque bytes, at most [`VALUE_BYTES_MAX`] of them on the wire and on disk.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Value(#[serde(with = "super::wire::value_bytes")] pub Vec<u8>);
 
 /// An acceptor's vote: the value it accepted in a ballot (the spec's `maxVBal`, `maxVal`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Vote {
     /// The ballot voted in.
     pub ballot: Ballot,
@@ -18,7 +28,7 @@ pub struct Vote {
 
 /// A protocol message. Each variant is one of the spec's message types; no other message
 /// exists, so everything the core sends is something the spec allows to be sent.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Message {
     /// Spec: a `1a` message. The proposer of `ballot` asks for promises.
     Prepare {

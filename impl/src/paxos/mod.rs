@@ -16,14 +16,18 @@ mod message;
 mod node;
 mod proposer;
 mod ready;
+mod wire;
 
 pub use acceptor::{Acceptor, AcceptorState};
 pub use ballot::{Ballot, NodeId};
 pub use learner::Learner;
-pub use message::{Message, Value, Vote};
+pub use message::{Message, Value, Vote, VALUE_BYTES_MAX};
 pub use node::{Config, ConfigError, Input, Node};
 pub use proposer::Proposer;
 pub use ready::{Envelope, HardState, Ready};
+pub use wire::{
+    decode_hard_state, decode_message, encode_hard_state, encode_message, WireError, FORMAT_VERSION,
+};
 
 /// The most nodes a cell may have. Quorums are strict majorities of the cell's members.
 pub const MEMBERS_MAX: usize = 7;

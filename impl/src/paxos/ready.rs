@@ -2,13 +2,14 @@
 
 use super::ballot::{Ballot, NodeId};
 use super::message::{Message, Value, Vote};
+use serde::{Deserialize, Serialize};
 
 /// What a node must keep across crashes.
 ///
 /// `promised` and `vote` are the spec's acceptor variables (`maxBal`; `maxVBal` and `maxVal`).
 /// `round_started_max` is the proposer's: after a restart the node must never start a ballot it
 /// started before, or it could send two different `2a` messages in one ballot.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HardState {
     /// Spec: `maxBal[a]`, the highest ballot promised (`None` is the spec's `-1`).
     pub promised: Option<Ballot>,

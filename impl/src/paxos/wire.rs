@@ -1,0 +1,210 @@
+//! The binary encoding of what the core sends ([`Message`]) and persists ([`HardState`]).
+//!
+//! An encoding is one byte of [`FORMAT_VERSION`] followed by the item in postcard's format
+//! (<https://postcard.jamesmunns.com/wire-format>): integers as little-endian base-128 varints,
+//! a [`NodeId`](super::NodeId) as one raw byte, an `Option` as a 0/1 tag, an enum as its
+//! variant's index, and a [`Value`] as its length and then its bytes.
+//!
+//! Decoding is strict, so that every item has exactly one encoding and bytes that are not one
+//! are refused rather than guessed at: an unknown version, a truncated or malformed body,
+//! trailing bytes, a value longer than [`VALUE_BYTES_MAX`] and a non-canonical encoding (an
+//! integer or a length written with more bytes than it needs, which postcard alone accepts)
+//! are all errors. Decoding never panics, whatever the input.
+//!
+//! Encoding does no I/O: the caller writes the bytes to the network or to disk, framing them
+//! itself, since postcard's encoding does not carry its own length.
+
+use super::message::{Message, Value, VALUE_BYTES_MAX};
+use super::ready::HardState;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// The version byte that starts every encoding. Any change to the encoding of [`Message`] or
+/// [`HardState`] (a field, a variant, their order) must increase it, so that a node reading
+/// bytes written by another version of Colony refuses them instead of misreading them.
+pub const FORMAT_VERSION: u8 = 1;
+
+/// Why bytes could not be encoded or decoded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// The first byte is not [`FORMAT_VERSION`].
+    #[error("unknown wire format version {found} (this build reads version {FORMAT_VERSION})")]
+    UnknownVersion {
+        /// The version byte found.
+        found: u8,
+    },
+    /// A value is longer than [`VALUE_BYTES_MAX`].
+    #[error("a value of {len} bytes is longer than the bound of {max} bytes (VALUE_BYTES_MAX)")]
+    ValueTooLong {
+        /// The value's length in bytes.
+        len: usize,
+        /// The bound, [`VALUE_BYTES_MAX`].
+        max: usize,
+    },
+    /// The bytes end too early or are not an encoding of the expected type.
+    #[error("malformed or truncated input: {reason}")]
+    Malformed {
+        /// postcard's reason.
+        reason: postcard::Error,
+    },
+    /// Bytes remain after a complete encoding.
+    #[error("{count} trailing byte(s) after a complete encoding")]
+    TrailingBytes {
+        /// How many bytes remain.
+        count: usize,
+    },
+    /// The bytes decode, but are not the one encoding of what they decode to.
+    #[error(
+        "non-canonical encoding: an integer or a length is written with more bytes than it needs"
+    )]
+    NonCanonical,
+    /// postcard could not encode the item. Writing these types into a growable buffer cannot
+    /// fail; this variant exists so that a future type that can is reported, not a panic.
+    #[error("cannot encode: {reason}")]
+    Encode {
+        /// postcard's reason.
+        reason: postcard::Error,
+    },
+}
+
+/// Encodes a message for the network, after checking its value against [`VALUE_BYTES_MAX`].
+pub fn encode_message(message: &Message) -> Result<Vec<u8>, WireError> {
+    check_message(message)?;
+    encode(message)
+}
+
+/// Decodes a message encoded by [`encode_message`]; see the module doc for what is refused.
+pub fn decode_message(bytes: &[u8]) -> Result<Message, WireError> {
+    decode(bytes, check_message)
+}
+
+/// Encodes a node's hard state for disk, after checking its vote's value against
+/// [`VALUE_BYTES_MAX`].
+pub fn encode_hard_state(hard_state: &HardState) -> Result<Vec<u8>, WireError> {
+    check_hard_state(hard_state)?;
+    encode(hard_state)
+}
+
+/// Decodes a hard state encoded by [`encode_hard_state`]; see the module doc for what is refused.
+pub fn decode_hard_state(bytes: &[u8]) -> Result<HardState, WireError> {
+    decode(bytes, check_hard_state)
+}
+
+fn check_message(message: &Message) -> Result<(), WireError> {
+    match message {
+        Message::Prepare { .. } | Message::Promise { vote: None, .. } => Ok(()),
+        Message::Promise {
+            vote: Some(vote), ..
+        } => check_value(&vote.value),
+        Message::Accept { value, .. } | Message::Accepted { value, .. } => check_value(value),
+    }
+}
+
+fn check_hard_state(hard_state: &HardState) -> Result<(), WireError> {
+    match &hard_state.vote {
+        Some(vote) => check_value(&vote.value),
+        None => Ok(()),
+    }
+}
+
+fn check_value(value: &Value) -> Result<(), WireError> {
+    let len = value.0.len();
+    if len > VALUE_BYTES_MAX {
+        return Err(WireError::ValueTooLong {
+            len,
+            max: VALUE_BYTES_MAX,
+        });
+    }
+    Ok(())
+}
+
+/// The version byte, then the item. Callers check the item's bounds first.
+fn encode<T: Serialize>(item: &T) -> Result<Vec<u8>, WireError> {
+    postcard::to_extend(item, vec![FORMAT_VERSION]).map_err(|reason| WireError::Encode { reason })
+}
+
+fn decode<T: Serialize + DeserializeOwned>(
+    bytes: &[u8],
+    check: fn(&T) -> Result<(), WireError>,
+) -> Result<T, WireError> {
+    let malformed = |reason| WireError::Malformed { reason };
+    let (found, body) = postcard::take_from_bytes::<u8>(bytes).map_err(malformed)?;
+    if found != FORMAT_VERSION {
+        return Err(WireError::UnknownVersion { found });
+    }
+    let (item, rest) = postcard::take_from_bytes::<T>(body).map_err(malformed)?;
+    if !rest.is_empty() {
+        return Err(WireError::TrailingBytes { count: rest.len() });
+    }
+    check(&item)?;
+    // postcard reads a varint padded with extra 0x80 bytes as the same number, so two byte
+    // strings could decode to one item. Encoding is deterministic and shortest, so comparing
+    // with it refuses every encoding but the one; items are small, so this costs little.
+    if encode(&item)? != bytes {
+        return Err(WireError::NonCanonical);
+    }
+    Ok(item)
+}
+
+/// How a [`Value`]'s bytes are serialized: as serde bytes, not as a sequence of `u8`.
+///
+/// postcard writes both the same way (a length, then the bytes), but reading bytes lets it check
+/// the length against the input before taking them, where reading a sequence would let serde
+/// reserve room for up to a mebibyte on the word of a few bytes of garbage, and then read the
+/// bytes one call at a time.
+pub(super) mod value_bytes {
+    use serde::de::{Deserializer, SeqAccess, Visitor};
+    use serde::Serializer;
+    use std::fmt;
+
+    /// Serializes the bytes of a value as serde bytes.
+    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(bytes)
+    }
+
+    /// Deserializes the bytes of a value from serde bytes (or, in formats that write bytes as a
+    /// list of numbers, such as JSON, from a sequence).
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<u8>, D::Error> {
+        deserializer.deserialize_byte_buf(BytesVisitor)
+    }
+
+    struct BytesVisitor;
+
+    impl<'de> Visitor<'de> for BytesVisitor {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("the bytes of a value")
+        }
+
+        fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(bytes.to_vec())
+        }
+
+        fn visit_byte_buf<E: serde::de::Error>(self, bytes: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(bytes)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut bytes = Vec::new();
+            while let Some(byte) = seq.next_element()? {
+                bytes.push(byte);
+            }
+            Ok(bytes)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::value::{Error, SeqDeserializer};
+
+    #[test]
+    fn a_value_reads_from_a_sequence_of_numbers_too() {
+        let numbers = SeqDeserializer::<_, Error>::new([7u8, 0, 255].into_iter());
+        assert_eq!(value_bytes::deserialize(numbers), Ok(vec![7, 0, 255]));
+    }
+}

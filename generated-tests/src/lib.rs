@@ -15,3 +15,4 @@ pub mod acceptor;
 pub mod learner;
 pub mod proposer;
 pub mod spec;
+pub mod walk;

@@ -2,7 +2,8 @@
 
 pub use crate::spec::m1b;
 use crate::spec::{ballot, proposer_of, value, SpecMsg};
-use colony::paxos::{Config, Envelope, HardState, Input, Message, Node, NodeId, Vote};
+use crate::walk::{bit, ensure_eq, walk, Replay, Scenario};
+use colony::paxos::{Ballot, Config, Envelope, HardState, Input, Message, Node, NodeId, Vote};
 
 /// The spec ballot the proposer under test drives.
 const BALLOT: i8 = 1;
@@ -19,70 +20,128 @@ pub type Step<'a> = (SpecMsg, &'a [u8]);
 /// promise, and asserts after each that the node proposes exactly when the spec first allows it,
 /// a value the spec allows, to every member, and never again.
 pub fn check(n: u8, steps: &[Step<'_>]) {
-    let id = proposer_of(BALLOT, n);
-    let members: Vec<NodeId> = (1..=n).map(NodeId).collect();
-    let config = Config {
-        id,
-        members: members.clone(),
-        retry_ticks: 1_000,
+    let mut proposer = Proposer::start(n);
+    for (index, &(deliver, allowed)) in steps.iter().enumerate() {
+        if let Err(fault) = proposer.hear(deliver, allowed) {
+            panic!("step {}: {fault}", index + 1);
+        }
+    }
+}
+
+/// Walks every folded combination of the promises in `scenario` through the proposer of spec
+/// ballot 1 in a cell of `n`. `allowed` lists, for every set of promises (a bit per message)
+/// after which the spec's `Phase2a(1, v)` is enabled, the values `v` it allows; after any
+/// other set it is not enabled. At each step the node must propose an allowed value exactly
+/// when a proposal is first allowed, and never again.
+pub fn check_all(n: u8, scenario: &Scenario<'_>, allowed: &[(u8, &[u8])], combinations: u64) {
+    let start = Walker {
+        proposer: Proposer::start(n),
+        messages: scenario.messages,
+        allowed,
+        heard: 0,
+        proposed: false,
     };
-    let mut node =
-        Node::new(config, HardState::default()).expect("the cell's configuration is valid");
-    let the_ballot = ballot(BALLOT, n).expect("ballot 1 exists");
-    let started = node.step(Input::Propose(value(CLIENT_VALUE)));
-    let round = HardState {
-        round_started_max: Some(the_ballot.round),
-        ..HardState::default()
-    };
-    assert_eq!(
-        started.hard_state,
-        Some(round),
-        "Phase1a: the round is persisted before the 1a is sent"
-    );
-    assert_eq!(
-        started.messages,
-        broadcast(&members, &Message::Prepare { ballot: the_ballot }),
-        "Phase1a(1)"
-    );
-    for (index, (deliver, allowed)) in steps.iter().enumerate() {
-        let step = index + 1;
+    walk(scenario, start, combinations);
+}
+
+#[derive(Clone)]
+struct Walker<'a> {
+    proposer: Proposer,
+    messages: &'a [SpecMsg],
+    allowed: &'a [(u8, &'a [u8])],
+    heard: u8,
+    proposed: bool,
+}
+
+impl Replay for Walker<'_> {
+    fn deliver(&mut self, index: usize) -> Result<(), String> {
+        self.heard |= bit(index);
+        let allowed: &[u8] = match self.allowed.iter().find(|&&(set, _)| set == self.heard) {
+            Some(&(_, values)) if !self.proposed => values,
+            _ => &[],
+        };
+        self.proposed |= !allowed.is_empty();
+        self.proposer.hear(self.messages[index], allowed)
+    }
+}
+
+/// The proposer of spec ballot 1, started.
+#[derive(Clone)]
+struct Proposer {
+    n: u8,
+    node: Node,
+    members: Vec<NodeId>,
+    ballot: Ballot,
+}
+
+impl Proposer {
+    /// Starts the proposer with the client's value and checks `Phase1a(1)`.
+    fn start(n: u8) -> Proposer {
+        let members: Vec<NodeId> = (1..=n).map(NodeId).collect();
+        let config = Config {
+            id: proposer_of(BALLOT, n),
+            members: members.clone(),
+            retry_ticks: 1_000,
+        };
+        let mut node =
+            Node::new(config, HardState::default()).expect("the cell's configuration is valid");
+        let the_ballot = ballot(BALLOT, n).expect("ballot 1 exists");
+        let started = node.step(Input::Propose(value(CLIENT_VALUE)));
+        let round = HardState {
+            round_started_max: Some(the_ballot.round),
+            ..HardState::default()
+        };
+        assert_eq!(
+            started.hard_state,
+            Some(round),
+            "Phase1a: the round is persisted before the 1a is sent"
+        );
+        assert_eq!(
+            started.messages,
+            broadcast(&members, &Message::Prepare { ballot: the_ballot }),
+            "Phase1a(1)"
+        );
+        Proposer {
+            n,
+            node,
+            members,
+            ballot: the_ballot,
+        }
+    }
+
+    /// Delivers the promise `deliver` and checks that the node proposes one of `allowed`, to
+    /// every member, or nothing when `allowed` is empty.
+    fn hear(&mut self, deliver: SpecMsg, allowed: &[u8]) -> Result<(), String> {
         let SpecMsg::M1b {
             acc,
             bal,
             mbal,
             mval,
-        } = *deliver
+        } = deliver
         else {
-            panic!("step {step}: a proposer hears promises only, not {deliver:?}");
+            return Err(format!("a proposer hears promises only, not {deliver:?}"));
         };
-        let reported = ballot(mbal, n).map(|ballot| Vote {
+        let reported = ballot(mbal, self.n).map(|ballot| Vote {
             ballot,
             value: value(mval),
         });
         let promise = Message::Promise {
-            ballot: ballot(bal, n).expect("a promise has a ballot"),
+            ballot: ballot(bal, self.n).expect("a promise has a ballot"),
             acceptor: NodeId(acc),
             vote: reported,
         };
-        let ready = node.step(Input::Message {
+        let ready = self.node.step(Input::Message {
             from: NodeId(acc),
             message: promise,
         });
-        assert_eq!(
-            ready.hard_state, None,
-            "step {step}: a promise changes nothing durable"
-        );
-        assert_eq!(
-            ready.learned, None,
-            "step {step}: a promise teaches nothing"
-        );
+        ensure_eq(ready.hard_state, None, "a promise changes nothing durable")?;
+        ensure_eq(ready.learned, None, "a promise teaches nothing")?;
         if allowed.is_empty() {
-            assert!(
-                ready.messages.is_empty(),
-                "step {step}: the spec allows no proposal after {deliver:?}, the node sent {:?}",
-                ready.messages
+            return ensure_eq(
+                ready.messages,
+                Vec::new(),
+                format_args!("the spec allows no proposal after {deliver:?}"),
             );
-            continue;
         }
         let Some(Envelope {
             message:
@@ -93,29 +152,23 @@ pub fn check(n: u8, steps: &[Step<'_>]) {
             ..
         }) = ready.messages.first()
         else {
-            panic!(
-                "step {step}: a quorum promised, so the node proposes at once; it sent {:?}",
+            return Err(format!(
+                "a quorum promised, so the node proposes at once; it sent {:?}",
                 ready.messages
-            );
+            ));
         };
-        assert_eq!(
-            *ballot, the_ballot,
-            "step {step}: the proposal is in the node's ballot"
-        );
-        let allowed_values: Vec<_> = allowed.iter().map(|&v| value(v)).collect();
-        assert!(
-            allowed_values.contains(proposed),
-            "step {step}: Phase2a(1, v) allows v in {allowed:?}, the node proposed {proposed}"
-        );
+        ensure_eq(*ballot, self.ballot, "the proposal's ballot")?;
+        if !allowed.iter().any(|&v| value(v) == *proposed) {
+            return Err(format!(
+                "Phase2a(1, v) allows v in {allowed:?}, the node proposed {proposed}"
+            ));
+        }
         let accept = Message::Accept {
-            ballot: the_ballot,
+            ballot: self.ballot,
             value: proposed.clone(),
         };
-        assert_eq!(
-            ready.messages,
-            broadcast(&members, &accept),
-            "step {step}: the 2a goes to every member"
-        );
+        let everyone = broadcast(&self.members, &accept);
+        ensure_eq(ready.messages, everyone, "the 2a goes to every member")
     }
 }
 

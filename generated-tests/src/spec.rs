@@ -164,3 +164,14 @@ pub fn envelopes(m: SpecMsg, n: u8) -> Vec<Envelope> {
 fn spec_ballot(b: i8, n: u8) -> Ballot {
     ballot(b, n).unwrap_or_else(|| panic!("a message carries a ballot, not {b}"))
 }
+
+/// A message's label in generated test names, as the generator writes it: `1a_b1`,
+/// `1b_a2_b1`, `2a_b0_v1`, `2b_a3_b0_v1`.
+pub fn label(m: SpecMsg) -> String {
+    match m {
+        SpecMsg::M1a { bal } => format!("1a_b{bal}"),
+        SpecMsg::M1b { acc, bal, .. } => format!("1b_a{acc}_b{bal}"),
+        SpecMsg::M2a { bal, val } => format!("2a_b{bal}_v{val}"),
+        SpecMsg::M2b { acc, bal, val } => format!("2b_a{acc}_b{bal}_v{val}"),
+    }
+}

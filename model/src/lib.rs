@@ -7,6 +7,7 @@
 
 pub mod cfg;
 pub mod check;
+pub mod deliveries;
 pub mod paxos;
 pub mod tlc;
 pub mod trace;

@@ -9,11 +9,12 @@
 //! as witness is either enabled, and then the spec's next state fixes exactly what the acceptor
 //! persists and sends, or not enabled, and then the acceptor must do nothing.
 
-use crate::combinations;
+use crate::tables::TableCase;
 use crate::{bounded_model, combination_name, lost_messages, Row};
+use colony_model::deliveries;
 use colony_model::paxos::{Action, Msg, PaxosModel, PaxosState, ShowValue};
 use stateright::Model;
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The acceptor under test: the spec's `a1`.
 pub const ACCEPTOR: u8 = 1;
@@ -89,8 +90,8 @@ pub fn scenarios() -> Vec<Scenario> {
 /// Every case for a cell of `n`, per scenario, and the report row.
 pub fn cases(n: u8) -> (Vec<(Scenario, Vec<Case>)>, Row) {
     let model = bounded_model(n);
-    let reachable = reachable_states(&model);
-    let priors: BTreeSet<Local> = reachable.iter().map(local_of).collect();
+    let reachable = crate::reachable::all(&model);
+    let priors: BTreeSet<Local> = reachable.iter().map(|s| local_of(s, ACCEPTOR)).collect();
     let mut all = Vec::new();
     let mut combinations = 0;
     let mut tests = 0;
@@ -99,7 +100,7 @@ pub fn cases(n: u8) -> (Vec<(Scenario, Vec<Case>)>, Row) {
         let classes: Vec<u8> = (0..scenario.messages.len() as u8).collect();
         let mut cases = Vec::new();
         for &prior in &priors {
-            combinations += combinations::for_each(&classes, &mut |sequence| {
+            combinations += deliveries::for_each(&classes, &mut |sequence| {
                 cases.push(case(&model, n, prior, &scenario.messages, sequence));
             });
         }
@@ -107,23 +108,115 @@ pub fn cases(n: u8) -> (Vec<(Scenario, Vec<Case>)>, Row) {
         covered.extend(covered_transitions(&cases));
         all.push((scenario, cases));
     }
-    let reachable_transitions = transitions_of(&model, &reachable);
-    let row = Row {
+    let reachable_transitions = transitions_of(&model, &reachable, &[ACCEPTOR]);
+    let row = report(n, combinations, tests, &reachable_transitions, &covered);
+    (all, row)
+}
+
+/// The report row: counts, and which reachable transitions the cases cover.
+fn report(
+    n: u8,
+    combinations: u64,
+    tests: u64,
+    reachable: &BTreeSet<Transition>,
+    covered: &BTreeSet<Transition>,
+) -> Row {
+    Row {
         role: "acceptor",
         n,
         combinations,
         tests,
         coverage: format!(
             "{} of {} transitions",
-            reachable_transitions.intersection(&covered).count(),
-            reachable_transitions.len()
+            reachable.intersection(covered).count(),
+            reachable.len()
         ),
-        uncovered: reachable_transitions
-            .difference(&covered)
-            .map(show_transition)
-            .collect(),
-    };
+        uncovered: reachable.difference(covered).map(show_transition).collect(),
+    }
+}
+
+/// The spec's outcome of a delivery: the acceptor's new variables and the message it sends,
+/// or `None` when the action is not enabled.
+pub type Outcome = Option<(Local, Msg)>;
+
+/// A table-driven case for a cell of 5 or 7: one prior state, and the spec's outcome of every
+/// message of the scenario from every state the acceptor passes through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    /// The acceptor's variables before the round.
+    pub prior: Local,
+    /// The scenario and its rows `(variables, message, outcome)`.
+    pub case: TableCase<(Local, Msg, Outcome)>,
+}
+
+/// The table-driven cases for a cell of 5 or 7, per scenario, and the report row. Prior
+/// states and transitions come from the states the model reaches up to a permutation of the
+/// acceptors, taking every acceptor's variables: by symmetry, those are exactly the variables
+/// and transitions acceptor 1 can have.
+/// `reachable` is [`crate::reachable::up_to_acceptor_permutation`] of the bounded model.
+pub fn tables(n: u8, reachable: &[PaxosState]) -> (Vec<(Scenario, Vec<Table>)>, Row) {
+    let model = bounded_model(n);
+    let everyone: Vec<u8> = (1..=n).collect();
+    let priors: BTreeSet<Local> = reachable
+        .iter()
+        .flat_map(|s| everyone.iter().map(|&a| local_of(s, a)))
+        .collect();
+    let mut all = Vec::new();
+    let mut covered = BTreeSet::new();
+    for scenario in scenarios() {
+        let tables: Vec<Table> = priors
+            .iter()
+            .map(|&prior| table(&model, n, prior, &scenario))
+            .collect();
+        for table in &tables {
+            covered.extend(
+                table
+                    .case
+                    .rows
+                    .iter()
+                    .filter_map(|&(from, m, outcome)| outcome.map(|(to, _)| (from, m, to))),
+            );
+        }
+        all.push((scenario, tables));
+    }
+    let tables = all.iter().flat_map(|(_, tables)| tables);
+    let combinations = tables.clone().map(|t| t.case.combinations).sum();
+    let tests = tables.count() as u64;
+    let reachable_transitions = transitions_of(&model, reachable, &everyone);
+    let row = report(n, combinations, tests, &reachable_transitions, &covered);
     (all, row)
+}
+
+fn table(model: &PaxosModel, n: u8, prior: Local, scenario: &Scenario) -> Table {
+    let classes: Vec<u8> = (0..scenario.messages.len() as u8).collect();
+    let mut rows = BTreeMap::new();
+    let combinations = deliveries::for_each(&classes, &mut |sequence| {
+        let mut current = prior;
+        for &index in sequence {
+            let m = scenario.messages[index];
+            let outcome = *rows
+                .entry((current, m))
+                .or_insert_with(|| expect(model, n, current, m));
+            if let Some((next, _)) = outcome {
+                current = next;
+            }
+        }
+    });
+    let rows = rows
+        .into_iter()
+        .map(|((from, m), outcome)| (from, m, outcome))
+        .collect();
+    let name = format!("acceptor_n{n}_{}_{}", scenario.label, prior_label(prior));
+    Table {
+        prior,
+        case: TableCase {
+            name,
+            messages: scenario.messages.clone(),
+            classes,
+            rows,
+            combinations,
+        },
+    }
 }
 
 fn case(model: &PaxosModel, n: u8, prior: Local, messages: &[Msg], sequence: &[usize]) -> Case {
@@ -170,58 +263,42 @@ fn expect(model: &PaxosModel, n: u8, local: Local, m: Msg) -> Option<(Local, Msg
         sent.next().is_none(),
         "an acceptor action sends exactly one message"
     );
-    Some((local_of(&next), message))
+    Some((local_of(&next, ACCEPTOR), message))
 }
 
-fn local_of(state: &PaxosState) -> Local {
+/// Acceptor `a`'s variables in `state`.
+fn local_of(state: &PaxosState, a: u8) -> Local {
+    let i = usize::from(a) - 1;
     Local {
-        max_bal: state.max_bal[0],
-        max_vbal: state.max_vbal[0],
-        max_val: state.max_val[0],
+        max_bal: state.max_bal[i],
+        max_vbal: state.max_vbal[i],
+        max_val: state.max_val[i],
     }
-}
-
-/// Every state the model reaches, breadth-first.
-pub(crate) fn reachable_states(model: &PaxosModel) -> Vec<PaxosState> {
-    const STATES_MAX: usize = 1_000_000;
-    let mut seen: HashSet<PaxosState> = model.init_states().into_iter().collect();
-    let mut queue: VecDeque<PaxosState> = seen.iter().cloned().collect();
-    let mut all = Vec::new();
-    let mut actions = Vec::new();
-    while let Some(state) = queue.pop_front() {
-        assert!(
-            all.len() < STATES_MAX,
-            "the bounded configuration is too large to enumerate"
-        );
-        model.actions(&state, &mut actions);
-        for action in actions.drain(..) {
-            if let Some(next) = model.next_state(&state, action) {
-                if seen.insert(next.clone()) {
-                    queue.push_back(next);
-                }
-            }
-        }
-        all.push(state);
-    }
-    all
 }
 
 /// A per-node transition: the acceptor's variables before, the message it acted on, after.
 type Transition = (Local, Msg, Local);
 
-/// Every transition of `a1` the model takes from a reachable state.
-fn transitions_of(model: &PaxosModel, reachable: &[PaxosState]) -> BTreeSet<Transition> {
+/// Every transition of an acceptor in `acceptors` the model takes from a reachable state.
+fn transitions_of(
+    model: &PaxosModel,
+    reachable: &[PaxosState],
+    acceptors: &[u8],
+) -> BTreeSet<Transition> {
     let mut transitions = BTreeSet::new();
     let mut actions = Vec::new();
     for state in reachable {
         model.actions(state, &mut actions);
         for action in actions.drain(..) {
-            let m = match action {
-                Action::Phase1b { a: ACCEPTOR, m } | Action::Phase2b { a: ACCEPTOR, m } => m,
+            let (a, m) = match action {
+                Action::Phase1b { a, m } | Action::Phase2b { a, m } => (a, m),
                 _ => continue,
             };
+            if !acceptors.contains(&a) {
+                continue;
+            }
             if let Some(next) = model.next_state(state, action) {
-                transitions.insert((local_of(state), m, local_of(&next)));
+                transitions.insert((local_of(state, a), m, local_of(&next, a)));
             }
         }
     }

@@ -5,18 +5,23 @@
 //! Expected behaviour comes from the model only, never from running the implementation: this
 //! crate does not depend on `impl/`.
 //!
-//! Today it covers the acceptor ([`acceptor`]), learner ([`learner`]) and proposer
-//! ([`proposer`]) roles for a cell of 3; cells of 5 and 7 come next.
+//! It covers the acceptor ([`acceptor`]), learner ([`learner`]) and proposer ([`proposer`])
+//! roles in cells of 3, 5 and 7. For a cell of 3 every combination is a `#[test]` of its own,
+//! with its trace; for 5 and 7 combinations are folded by interchangeable senders and each
+//! scenario is one table-driven test that walks all of them ([`tables`]).
 
 #![deny(missing_docs)]
 
+use colony_model::deliveries;
 use colony_model::paxos::{Constants, Msg, PaxosModel};
 
 pub mod acceptor;
-pub mod combinations;
 pub mod learner;
 pub mod proposer;
+pub mod reachable;
 pub mod render;
+pub mod render_tables;
+pub mod tables;
 
 /// One generated test: a combination of deliveries and what the spec says after each.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,31 +61,67 @@ pub struct Row {
     pub uncovered: Vec<String>,
 }
 
-/// Everything the generator writes, and its report.
+/// Everything the generator writes, and its report: one `#[test]` per combination for a cell
+/// of 3, table-driven tests ([`tables`]) for cells of 5 and 7.
 pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
-    let n = 3;
+    let (mut files, mut rows) = every_combination_a_test(3);
+    for n in [5, 7] {
+        let reachable = reachable::up_to_acceptor_permutation(&bounded_model(n));
+        let (acceptor_tables, acceptor_row) = acceptor::tables(n, &reachable);
+        let (learner_tables, learner_row) = learner::tables(n);
+        let (proposer_tables, proposer_row) = proposer::tables(n, &reachable);
+        files.extend([
+            file(
+                format!("acceptor_n{n}.rs"),
+                render_tables::acceptor_file(n, &acceptor_tables),
+            ),
+            file(
+                format!("learner_n{n}.rs"),
+                render_tables::learner_file(n, &learner_tables),
+            ),
+            file(
+                format!("proposer_n{n}.rs"),
+                render_tables::proposer_file(n, &proposer_tables),
+            ),
+        ]);
+        rows.extend([acceptor_row, learner_row, proposer_row]);
+    }
+    rows.sort_by_key(|row| (role_order(row.role), row.n));
+    (files, rows)
+}
+
+fn role_order(role: &str) -> usize {
+    ["acceptor", "learner", "proposer"]
+        .iter()
+        .position(|&r| r == role)
+        .unwrap_or(usize::MAX)
+}
+
+fn file(name: String, text: String) -> GeneratedFile {
+    GeneratedFile {
+        path: format!("generated-tests/tests/{name}"),
+        text,
+    }
+}
+
+/// The files of a cell of `n` with a `#[test]` per combination, and their report rows.
+fn every_combination_a_test(n: u8) -> (Vec<GeneratedFile>, Vec<Row>) {
     let (scenarios, row) = acceptor::cases(n);
     let mut files: Vec<GeneratedFile> = scenarios
         .iter()
-        .map(|(scenario, cases)| GeneratedFile {
-            path: format!("generated-tests/tests/acceptor_n{n}_{}.rs", scenario.label),
-            text: render::acceptor_file(n, scenario, cases),
+        .map(|(scenario, cases)| {
+            let name = format!("acceptor_n{n}_{}.rs", scenario.label);
+            file(name, render::acceptor_file(n, scenario, cases))
         })
         .collect();
     let (learner_scenarios, learner_row) = learner::cases(n);
-    files.extend(
-        learner_scenarios
-            .iter()
-            .map(|(scenario, cases)| GeneratedFile {
-                path: format!("generated-tests/tests/learner_n{n}_{}.rs", scenario.label),
-                text: render::learner_file(n, scenario, cases),
-            }),
-    );
+    files.extend(learner_scenarios.iter().map(|(scenario, cases)| {
+        let name = format!("learner_n{n}_{}.rs", scenario.label);
+        file(name, render::learner_file(n, scenario, cases))
+    }));
     let (proposer_scenarios, proposer_row) = proposer::cases(n);
-    files.push(GeneratedFile {
-        path: format!("generated-tests/tests/proposer_n{n}.rs"),
-        text: render::proposer_file(n, &proposer_scenarios),
-    });
+    let proposer_file = render::proposer_file(n, &proposer_scenarios);
+    files.push(file(format!("proposer_n{n}.rs"), proposer_file));
     (files, vec![row, learner_row, proposer_row])
 }
 
@@ -107,7 +148,7 @@ pub(crate) fn enumerate<S, C>(
     for scenario in scenarios {
         let classes: Vec<u8> = (0..messages(&scenario).len() as u8).collect();
         let mut cases = Vec::new();
-        count += combinations::for_each(&classes, &mut |sequence| {
+        count += deliveries::for_each(&classes, &mut |sequence| {
             cases.push(case(&scenario, sequence))
         });
         all.push((scenario, cases));

@@ -65,7 +65,7 @@ fn trace(case: &Case) -> String {
     text
 }
 
-fn local_literal(local: Local) -> String {
+pub(crate) fn local_literal(local: Local) -> String {
     format!("({}, {}, {})", local.max_bal, local.max_vbal, local.max_val)
 }
 
@@ -81,7 +81,7 @@ fn step_literal(step: &Step) -> String {
     format!("({}, {outcome})", message_literal(step.deliver))
 }
 
-fn message_literal(m: Msg) -> String {
+pub(crate) fn message_literal(m: Msg) -> String {
     match m {
         Msg::M1a { bal } => format!("m1a({bal})"),
         Msg::M1b {

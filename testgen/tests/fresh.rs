@@ -1,13 +1,21 @@
 //! The committed generated tests are what the generator writes today: regenerate in memory and
 //! compare. When this fails, run the named command and review the diff before committing it.
 
-use colony_testgen::{generate, COMMAND};
+use colony_testgen::{generate, GeneratedFile, Row, COMMAND};
 use std::path::Path;
+use std::sync::OnceLock;
+
+/// What the generator writes, generated once for both tests (it walks every combination of
+/// cells of 7, which takes seconds).
+fn generated() -> &'static (Vec<GeneratedFile>, Vec<Row>) {
+    static GENERATED: OnceLock<(Vec<GeneratedFile>, Vec<Row>)> = OnceLock::new();
+    GENERATED.get_or_init(generate)
+}
 
 #[test]
 fn generated_tests_are_fresh() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let (files, _) = generate();
+    let (files, _) = generated();
     assert!(!files.is_empty(), "the generator writes something");
     for file in files {
         let committed = std::fs::read_to_string(root.join(&file.path)).unwrap_or_default();
@@ -22,7 +30,7 @@ fn generated_tests_are_fresh() {
 #[test]
 fn every_generated_file_is_still_generated() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let (files, _) = generate();
+    let (files, _) = generated();
     let folder = root.join("generated-tests/tests");
     let entries = std::fs::read_dir(&folder).expect("generated-tests/tests exists");
     for entry in entries {

@@ -1,9 +1,9 @@
-//! Every way a set of messages can reach a node: each message lost, delivered once or delivered
+//! Every way the network can deliver a set of messages to one node: each message lost, delivered once or delivered
 //! twice, and every order of the delivered copies.
 //!
 //! A combination is the sequence of message indices in delivery order; a message that does not
 //! appear was lost. For `k` distinct messages there are 3, 19, 271, 7365, 326011, ... of them
-//! (`k` = 1, 2, 3, 4, 5), so for larger `k` the generator folds combinations by a sound
+//! (`k` = 1, 2, 3, 4, 5), so for larger `k` the test generator folds combinations by a sound
 //! equivalence: messages in one *class* are interchangeable (for example the promises of
 //! acceptors that are in the same state, since the protocol treats acceptors alike), and two
 //! combinations that differ by a permutation within classes behave the same up to renaming.

@@ -1,0 +1,175 @@
+//! The states the model reaches in a bounded configuration: every one of them for a cell of 3,
+//! and one per orbit under permutations of the acceptors for cells of 5 and 7, where the full
+//! state space is too large to enumerate (about 700 thousand states for 5 acceptors, and more
+//! than 45 million for 7, with 2 values and ballots `0..1`).
+//!
+//! Folding by acceptor permutation is sound because the spec treats every acceptor alike:
+//! quorums are all majorities and no action names a particular acceptor, so permuting the
+//! acceptors of a reachable state gives a reachable state, and the successors of a permuted state
+//! are the permuted successors. Everything the generator asks of these states is itself
+//! invariant under that permutation: which local variables *some* acceptor can hold, which
+//! transitions *some* acceptor can take, and which multisets of promises can be in flight.
+
+use colony_model::paxos::{Msg, PaxosModel, PaxosState};
+use stateright::Model;
+use std::collections::{HashSet, VecDeque};
+
+/// More states than any configuration the generator uses reaches; a bound on the search.
+const STATES_MAX: usize = 1_000_000;
+
+/// Every state the model reaches, breadth-first.
+pub fn all(model: &PaxosModel) -> Vec<PaxosState> {
+    search(model, |state| state)
+}
+
+/// One state per orbit of the reachable states under permutations of the acceptors: the one
+/// whose acceptors are sorted by [`signature`].
+pub fn up_to_acceptor_permutation(model: &PaxosModel) -> Vec<PaxosState> {
+    search(model, sort_acceptors)
+}
+
+fn search(model: &PaxosModel, canonical: impl Fn(PaxosState) -> PaxosState) -> Vec<PaxosState> {
+    let mut seen: HashSet<PaxosState> = model.init_states().into_iter().map(&canonical).collect();
+    let mut queue: VecDeque<PaxosState> = seen.iter().cloned().collect();
+    let mut all = Vec::new();
+    let mut actions = Vec::new();
+    while let Some(state) = queue.pop_front() {
+        assert!(
+            all.len() < STATES_MAX,
+            "the bounded configuration is too large to enumerate"
+        );
+        model.actions(&state, &mut actions);
+        for action in actions.drain(..) {
+            if let Some(next) = model.next_state(&state, action) {
+                let next = canonical(next);
+                if seen.insert(next.clone()) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        all.push(state);
+    }
+    all
+}
+
+/// What distinguishes acceptor `a` in `state`: its variables and the messages it sent, with its
+/// own name left out.
+type Signature = (i8, i8, u8, Vec<Msg>);
+
+fn signature(state: &PaxosState, a: u8) -> Signature {
+    let i = usize::from(a) - 1;
+    let sent = state
+        .msgs
+        .iter()
+        .filter_map(|m| match m {
+            Msg::M1b {
+                acc,
+                bal,
+                mbal,
+                mval,
+            } if acc == a => Some(Msg::M1b {
+                acc: 0,
+                bal,
+                mbal,
+                mval,
+            }),
+            Msg::M2b { acc, bal, val } if acc == a => Some(Msg::M2b { acc: 0, bal, val }),
+            _ => None,
+        })
+        .collect();
+    (state.max_bal[i], state.max_vbal[i], state.max_val[i], sent)
+}
+
+/// `state` with its acceptors renamed in order of their signatures. Two acceptors with equal
+/// signatures are interchangeable (swapping them gives back the same state), so the result is
+/// the same for every state of an orbit.
+fn sort_acceptors(state: PaxosState) -> PaxosState {
+    let mut signed: Vec<(Signature, u8)> = state
+        .acceptors()
+        .map(|a| (signature(&state, a), a))
+        .collect();
+    signed.sort();
+    let order: Vec<u8> = signed.into_iter().map(|(_, a)| a).collect();
+    rename(&state, &order)
+}
+
+/// `state` with acceptor `order[j]` renamed `j + 1`.
+fn rename(state: &PaxosState, order: &[u8]) -> PaxosState {
+    assert_eq!(
+        order.len(),
+        state.max_bal.len(),
+        "a permutation of the acceptors"
+    );
+    let mut renamed = [0u8; 8];
+    let mut next = PaxosState::init(order.len());
+    for (j, &a) in order.iter().enumerate() {
+        let i = usize::from(a) - 1;
+        renamed[usize::from(a)] = j as u8 + 1;
+        next.max_bal[j] = state.max_bal[i];
+        next.max_vbal[j] = state.max_vbal[i];
+        next.max_val[j] = state.max_val[i];
+    }
+    next.msgs = state
+        .msgs
+        .iter()
+        .map(|m| match m {
+            Msg::M1b {
+                acc,
+                bal,
+                mbal,
+                mval,
+            } => Msg::M1b {
+                acc: renamed[usize::from(acc)],
+                bal,
+                mbal,
+                mval,
+            },
+            Msg::M2b { acc, bal, val } => Msg::M2b {
+                acc: renamed[usize::from(acc)],
+                bal,
+                val,
+            },
+            Msg::M1a { .. } | Msg::M2a { .. } => m,
+        })
+        .collect();
+    next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounded_model;
+    use std::collections::BTreeSet;
+
+    /// Brute force on a cell of 3: the orbits found are exactly the sorted forms of every
+    /// reachable state.
+    #[test]
+    fn folding_finds_one_state_per_orbit_of_the_full_space() {
+        let model = bounded_model(3);
+        let full = all(&model);
+        let sorted: BTreeSet<PaxosState> = full.iter().cloned().map(sort_acceptors).collect();
+        let folded: BTreeSet<PaxosState> = up_to_acceptor_permutation(&model).into_iter().collect();
+        assert_eq!(folded, sorted);
+        assert!(folded.len() < full.len() / 3, "folding folds");
+    }
+
+    /// Every permutation of a state sorts to the same state, so sorting names one state per
+    /// orbit.
+    #[test]
+    fn every_permutation_of_a_state_sorts_alike() {
+        let orders = [
+            [1, 2, 3],
+            [1, 3, 2],
+            [2, 1, 3],
+            [2, 3, 1],
+            [3, 1, 2],
+            [3, 2, 1],
+        ];
+        for state in all(&bounded_model(3)) {
+            let sorted = sort_acceptors(state.clone());
+            for order in orders {
+                assert_eq!(sort_acceptors(rename(&state, &order)), sorted, "{state:?}");
+            }
+        }
+    }
+}

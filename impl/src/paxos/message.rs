@@ -15,7 +15,10 @@ pub const VALUE_BYTES_MAX: usize = 64 * 1024;
 
 /// A proposed value: opaque bytes, at most [`VALUE_BYTES_MAX`] of them on the wire and on disk.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Value(#[serde(with = "super::wire::value_bytes")] pub Vec<u8>);
+// Serialized as bytes, not as a sequence of numbers: postcard writes both alike (a length, then
+// the bytes), but reading bytes checks the length against the input before taking them, where
+// a sequence would let serde reserve room on the word of a few bytes of garbage.
+pub struct Value(#[serde(with = "serde_bytes")] pub Vec<u8>);
 
 /// An acceptor's vote: the value it accepted in a ballot (the spec's `maxVBal`, `maxVal`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

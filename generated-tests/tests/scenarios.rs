@@ -315,3 +315,87 @@ fn vote_carried_into_a_higher_ballot() {
     };
     insta::assert_snapshot!(run(&scenario));
 }
+
+#[test]
+fn competing_proposers_newest_first() {
+    let scenario = Scenario {
+        name: "Two proposers at once, messages delivered newest first",
+        proposals: vec![(0, 1, "A"), (0, 3, "B")],
+        order: Order::Lifo,
+        duplicate: false,
+        lose: nothing_lost,
+        decided: "B",
+    };
+    insta::assert_snapshot!(run(&scenario));
+}
+
+#[test]
+fn one_acceptor_silent() {
+    // Everything n3 sends to others is lost: n1 and n2 are a quorum on their own, and n3 still
+    // learns from their votes.
+    fn lose(from: NodeId, e: &Envelope) -> bool {
+        from == NodeId(3) && e.to != NodeId(3)
+    }
+    let scenario = Scenario {
+        name: "One acceptor's replies all lost: the other two are a quorum",
+        proposals: vec![(0, 1, "A")],
+        order: Order::Fifo,
+        duplicate: false,
+        lose,
+        decided: "A",
+    };
+    insta::assert_snapshot!(run(&scenario));
+}
+
+#[test]
+fn first_ballot_votes_lost() {
+    // Every vote of round 1 that travels between nodes is lost, so nobody hears a quorum; the
+    // proposer retries in round 2, the promises report the votes for A, and it proposes A again.
+    fn lose(from: NodeId, e: &Envelope) -> bool {
+        matches!(e.message, Message::Accepted { ballot, .. } if ballot.round == 1) && from != e.to
+    }
+    let scenario = Scenario {
+        name: "Every vote of the first ballot lost: the retry proposes the value voted for",
+        proposals: vec![(0, 1, "A")],
+        order: Order::Fifo,
+        duplicate: false,
+        lose,
+        decided: "A",
+    };
+    insta::assert_snapshot!(run(&scenario));
+}
+
+#[test]
+fn late_proposer_missed_the_decision() {
+    // n3 hears none of n1's ballot, so it does not know A was chosen; when its client asks
+    // for B, its promises report the votes for A, and it proposes A.
+    fn lose(from: NodeId, e: &Envelope) -> bool {
+        let of_n1_ballot = match &e.message {
+            Message::Prepare { ballot } | Message::Accept { ballot, .. } => ballot.proposer,
+            Message::Promise { ballot, .. } | Message::Accepted { ballot, .. } => ballot.proposer,
+        } == NodeId(1);
+        of_n1_ballot && e.to == NodeId(3) && from != NodeId(3)
+    }
+    let scenario = Scenario {
+        name: "A late proposer that missed the decision proposes the chosen value",
+        proposals: vec![(0, 1, "A"), (20, 3, "B")],
+        order: Order::Fifo,
+        duplicate: false,
+        lose,
+        decided: "A",
+    };
+    insta::assert_snapshot!(run(&scenario));
+}
+
+#[test]
+fn everything_twice_newest_first() {
+    let scenario = Scenario {
+        name: "Two proposers, every message delivered twice, newest first",
+        proposals: vec![(0, 1, "A"), (0, 2, "B")],
+        order: Order::Lifo,
+        duplicate: true,
+        lose: nothing_lost,
+        decided: "B",
+    };
+    insta::assert_snapshot!(run(&scenario));
+}

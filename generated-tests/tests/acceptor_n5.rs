@@ -16,21 +16,21 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b1_promised_none_unvoted() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b1_promised_none_unvoted", messages: &[m1a(1), m2a(0, 1), m2a(1, 2)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (-1, -1, 0), &[
-        ((-1, -1, 0), m1a(1), Some(((1, -1, 0), m1b(1, 1, -1, 0)))), // (-1, -1, 0) <- 1a(b=1) -> 1b(a1, b=1, vote=none), now (1, -1, 0)   Spec: Phase1b(a1)
-        ((-1, -1, 0), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (-1, -1, 0) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)
-        ((-1, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (-1, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((0, 0, 1), m1a(1), Some(((1, 0, 1), m1b(1, 1, 0, 1)))), // (0, 0, 1) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v1)), now (1, 0, 1)   Spec: Phase1b(a1)
-        ((0, 0, 1), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 1) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)
-        ((0, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, -1, 0), m1a(1), None), // (1, -1, 0) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, -1, 0), m2a(0, 1), None), // (1, -1, 0) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
+        ((-1, -1, 0), m1a(1), Some(((1, -1, 0), m1b(1, 1, -1, 0)))), // (-1, -1, 0) <- 1a(b=1) -> 1b(a1, b=1, vote=none), now (1, -1, 0)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((-1, -1, 0), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (-1, -1, 0) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((-1, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (-1, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 1), m1a(1), Some(((1, 0, 1), m1b(1, 1, 0, 1)))), // (0, 0, 1) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v1)), now (1, 0, 1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 1), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 1) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, -1, 0), m1a(1), None), // (1, -1, 0) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, -1, 0), m2a(0, 1), None), // (1, -1, 0) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -40,21 +40,21 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b1_promised_b0_unvoted() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b1_promised_b0_unvoted", messages: &[m1a(1), m2a(0, 1), m2a(1, 2)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (0, -1, 0), &[
-        ((0, -1, 0), m1a(1), Some(((1, -1, 0), m1b(1, 1, -1, 0)))), // (0, -1, 0) <- 1a(b=1) -> 1b(a1, b=1, vote=none), now (1, -1, 0)   Spec: Phase1b(a1)
-        ((0, -1, 0), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, -1, 0) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)
-        ((0, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((0, 0, 1), m1a(1), Some(((1, 0, 1), m1b(1, 1, 0, 1)))), // (0, 0, 1) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v1)), now (1, 0, 1)   Spec: Phase1b(a1)
-        ((0, 0, 1), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 1) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)
-        ((0, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, -1, 0), m1a(1), None), // (1, -1, 0) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, -1, 0), m2a(0, 1), None), // (1, -1, 0) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
+        ((0, -1, 0), m1a(1), Some(((1, -1, 0), m1b(1, 1, -1, 0)))), // (0, -1, 0) <- 1a(b=1) -> 1b(a1, b=1, vote=none), now (1, -1, 0)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, -1, 0), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, -1, 0) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 1), m1a(1), Some(((1, 0, 1), m1b(1, 1, 0, 1)))), // (0, 0, 1) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v1)), now (1, 0, 1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 1), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 1) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, -1, 0), m1a(1), None), // (1, -1, 0) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, -1, 0), m2a(0, 1), None), // (1, -1, 0) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -64,15 +64,15 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b1_promised_b0_voted_b0_v1() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b1_promised_b0_voted_b0_v1", messages: &[m1a(1), m2a(0, 1), m2a(1, 2)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (0, 0, 1), &[
-        ((0, 0, 1), m1a(1), Some(((1, 0, 1), m1b(1, 1, 0, 1)))), // (0, 0, 1) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v1)), now (1, 0, 1)   Spec: Phase1b(a1)
-        ((0, 0, 1), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 1) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)
-        ((0, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
+        ((0, 0, 1), m1a(1), Some(((1, 0, 1), m1b(1, 1, 0, 1)))), // (0, 0, 1) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v1)), now (1, 0, 1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 1), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 1) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -82,21 +82,21 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b1_promised_b0_voted_b0_v2() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b1_promised_b0_voted_b0_v2", messages: &[m1a(1), m2a(0, 1), m2a(1, 2)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (0, 0, 2), &[
-        ((0, 0, 1), m1a(1), Some(((1, 0, 1), m1b(1, 1, 0, 1)))), // (0, 0, 1) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v1)), now (1, 0, 1)   Spec: Phase1b(a1)
-        ((0, 0, 1), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 1) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)
-        ((0, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((0, 0, 2), m1a(1), Some(((1, 0, 2), m1b(1, 1, 0, 2)))), // (0, 0, 2) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v2)), now (1, 0, 2)   Spec: Phase1b(a1)
-        ((0, 0, 2), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 2) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)
-        ((0, 0, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 0, 2), m1a(1), None), // (1, 0, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 0, 2), m2a(0, 1), None), // (1, 0, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 0, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
+        ((0, 0, 1), m1a(1), Some(((1, 0, 1), m1b(1, 1, 0, 1)))), // (0, 0, 1) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v1)), now (1, 0, 1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 1), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 1) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 2), m1a(1), Some(((1, 0, 2), m1b(1, 1, 0, 2)))), // (0, 0, 2) <- 1a(b=1) -> 1b(a1, b=1, vote=(0, v2)), now (1, 0, 2)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 2), m2a(0, 1), Some(((0, 0, 1), m2b(1, 0, 1)))), // (0, 0, 2) <- 2a(b=0, v1) -> 2b(a1, b=0, v1), now (0, 0, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (0, 0, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 2), m1a(1), None), // (1, 0, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 0, 2), m2a(0, 1), None), // (1, 0, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -106,12 +106,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b1_promised_b1_unvoted() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b1_promised_b1_unvoted", messages: &[m1a(1), m2a(0, 1), m2a(1, 2)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, -1, 0), &[
-        ((1, -1, 0), m1a(1), None), // (1, -1, 0) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, -1, 0), m2a(0, 1), None), // (1, -1, 0) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
+        ((1, -1, 0), m1a(1), None), // (1, -1, 0) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, -1, 0), m2a(0, 1), None), // (1, -1, 0) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, -1, 0), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, -1, 0) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -121,12 +121,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b1_promised_b1_voted_b0_v1() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b1_promised_b1_voted_b0_v1", messages: &[m1a(1), m2a(0, 1), m2a(1, 2)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, 0, 1), &[
-        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
+        ((1, 0, 1), m1a(1), None), // (1, 0, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 0, 1), m2a(0, 1), None), // (1, 0, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -136,12 +136,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b1_promised_b1_voted_b0_v2() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b1_promised_b1_voted_b0_v2", messages: &[m1a(1), m2a(0, 1), m2a(1, 2)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, 0, 2), &[
-        ((1, 0, 2), m1a(1), None), // (1, 0, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 0, 2), m2a(0, 1), None), // (1, 0, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 0, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
+        ((1, 0, 2), m1a(1), None), // (1, 0, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 0, 2), m2a(0, 1), None), // (1, 0, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 0, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -151,12 +151,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b1_promised_b1_voted_b1_v1() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b1_promised_b1_voted_b1_v1", messages: &[m1a(1), m2a(0, 1), m2a(1, 2)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, 1, 1), &[
-        ((1, 1, 1), m1a(1), None), // (1, 1, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 1), None), // (1, 1, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
-        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
+        ((1, 1, 1), m1a(1), None), // (1, 1, 1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 1), None), // (1, 1, 1) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 1) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -166,9 +166,9 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b1_promised_b1_voted_b1_v2() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b1_promised_b1_voted_b1_v2", messages: &[m1a(1), m2a(0, 1), m2a(1, 2)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, 1, 2), &[
-        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)
+        ((1, 1, 2), m1a(1), None), // (1, 1, 2) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 1), None), // (1, 1, 2) <- 2a(b=0, v1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 2), Some(((1, 1, 2), m2b(1, 1, 2)))), // (1, 1, 2) <- 2a(b=1, v2) -> 2b(a1, b=1, v2), now (1, 1, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -178,18 +178,18 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b0_promised_none_unvoted() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b0_promised_none_unvoted", messages: &[m1a(0), m2a(0, 2), m2a(1, 1)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (-1, -1, 0), &[
-        ((-1, -1, 0), m1a(0), Some(((0, -1, 0), m1b(1, 0, -1, 0)))), // (-1, -1, 0) <- 1a(b=0) -> 1b(a1, b=0, vote=none), now (0, -1, 0)   Spec: Phase1b(a1)
-        ((-1, -1, 0), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (-1, -1, 0) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)
-        ((-1, -1, 0), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (-1, -1, 0) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((0, -1, 0), m1a(0), None), // (0, -1, 0) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((0, -1, 0), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, -1, 0) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)
-        ((0, -1, 0), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, -1, 0) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((0, 0, 2), m1a(0), None), // (0, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((0, 0, 2), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 2) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)
-        ((0, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
+        ((-1, -1, 0), m1a(0), Some(((0, -1, 0), m1b(1, 0, -1, 0)))), // (-1, -1, 0) <- 1a(b=0) -> 1b(a1, b=0, vote=none), now (0, -1, 0)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((-1, -1, 0), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (-1, -1, 0) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((-1, -1, 0), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (-1, -1, 0) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, -1, 0), m1a(0), None), // (0, -1, 0) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, -1, 0), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, -1, 0) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, -1, 0), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, -1, 0) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 2), m1a(0), None), // (0, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 2), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 2) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -199,15 +199,15 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b0_promised_b0_unvoted() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b0_promised_b0_unvoted", messages: &[m1a(0), m2a(0, 2), m2a(1, 1)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (0, -1, 0), &[
-        ((0, -1, 0), m1a(0), None), // (0, -1, 0) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((0, -1, 0), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, -1, 0) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)
-        ((0, -1, 0), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, -1, 0) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((0, 0, 2), m1a(0), None), // (0, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((0, 0, 2), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 2) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)
-        ((0, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
+        ((0, -1, 0), m1a(0), None), // (0, -1, 0) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, -1, 0), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, -1, 0) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, -1, 0), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, -1, 0) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 2), m1a(0), None), // (0, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 2), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 2) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -217,15 +217,15 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b0_promised_b0_voted_b0_v1() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b0_promised_b0_voted_b0_v1", messages: &[m1a(0), m2a(0, 2), m2a(1, 1)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (0, 0, 1), &[
-        ((0, 0, 1), m1a(0), None), // (0, 0, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((0, 0, 1), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 1) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)
-        ((0, 0, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((0, 0, 2), m1a(0), None), // (0, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((0, 0, 2), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 2) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)
-        ((0, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
+        ((0, 0, 1), m1a(0), None), // (0, 0, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 1), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 1) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 2), m1a(0), None), // (0, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 2), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 2) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -235,12 +235,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b0_promised_b0_voted_b0_v2() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b0_promised_b0_voted_b0_v2", messages: &[m1a(0), m2a(0, 2), m2a(1, 1)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (0, 0, 2), &[
-        ((0, 0, 2), m1a(0), None), // (0, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((0, 0, 2), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 2) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)
-        ((0, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
+        ((0, 0, 2), m1a(0), None), // (0, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, 0, 2), m2a(0, 2), Some(((0, 0, 2), m2b(1, 0, 2)))), // (0, 0, 2) <- 2a(b=0, v2) -> 2b(a1, b=0, v2), now (0, 0, 2)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (0, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -250,12 +250,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b0_promised_b1_unvoted() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b0_promised_b1_unvoted", messages: &[m1a(0), m2a(0, 2), m2a(1, 1)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, -1, 0), &[
-        ((1, -1, 0), m1a(0), None), // (1, -1, 0) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, -1, 0), m2a(0, 2), None), // (1, -1, 0) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, -1, 0), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, -1, 0) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
+        ((1, -1, 0), m1a(0), None), // (1, -1, 0) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, -1, 0), m2a(0, 2), None), // (1, -1, 0) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, -1, 0), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, -1, 0) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -265,12 +265,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b0_promised_b1_voted_b0_v1() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b0_promised_b1_voted_b0_v1", messages: &[m1a(0), m2a(0, 2), m2a(1, 1)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, 0, 1), &[
-        ((1, 0, 1), m1a(0), None), // (1, 0, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 0, 1), m2a(0, 2), None), // (1, 0, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 0, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 0, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
+        ((1, 0, 1), m1a(0), None), // (1, 0, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 0, 1), m2a(0, 2), None), // (1, 0, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 0, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -280,12 +280,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b0_promised_b1_voted_b0_v2() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b0_promised_b1_voted_b0_v2", messages: &[m1a(0), m2a(0, 2), m2a(1, 1)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, 0, 2), &[
-        ((1, 0, 2), m1a(0), None), // (1, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 0, 2), m2a(0, 2), None), // (1, 0, 2) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
+        ((1, 0, 2), m1a(0), None), // (1, 0, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 0, 2), m2a(0, 2), None), // (1, 0, 2) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 0, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 0, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -295,9 +295,9 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b0_promised_b1_voted_b1_v1() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b0_promised_b1_voted_b1_v1", messages: &[m1a(0), m2a(0, 2), m2a(1, 1)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, 1, 1), &[
-        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
+        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 
@@ -307,12 +307,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn acceptor_n5_prepare_b0_promised_b1_voted_b1_v2() {
     let scenario = Scenario { prefix: "acceptor_n5_prepare_b0_promised_b1_voted_b1_v2", messages: &[m1a(0), m2a(0, 2), m2a(1, 1)], classes: &[0, 1, 2] };
     check_all(5, &scenario, (1, 1, 2), &[
-        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
-        ((1, 1, 2), m1a(0), None), // (1, 1, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)
-        ((1, 1, 2), m2a(0, 2), None), // (1, 1, 2) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)
-        ((1, 1, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)
+        ((1, 1, 1), m1a(0), None), // (1, 1, 1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 1), m2a(0, 2), None), // (1, 1, 1) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 1), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 1) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m1a(0), None), // (1, 1, 2) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, 1, 2), m2a(0, 2), None), // (1, 1, 2) <- 2a(b=0, v2) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, 1, 2), m2a(1, 1), Some(((1, 1, 1), m2b(1, 1, 1)))), // (1, 1, 2) <- 2a(b=1, v1) -> 2b(a1, b=1, v1), now (1, 1, 1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 }

@@ -17,9 +17,9 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_5xnone() {
     let scenario = Scenario { prefix: "proposer_n5_reports_5xnone", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, -1, 0)], classes: &[0, 0, 0, 0, 0] };
     check_all(5, &scenario, &[
-        (0b00000111, &[1, 2]), // {a1, a2, a3}: v in {v1, v2}
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
+        (0b00000111, &[1, 2]), // {a1, a2, a3}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 2744);
 }
 
@@ -30,11 +30,11 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_4xnone_1xb0v1() {
     let scenario = Scenario { prefix: "proposer_n5_reports_4xnone_1xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, 0, 1)], classes: &[0, 0, 0, 0, 4] };
     check_all(5, &scenario, &[
-        (0b00000111, &[1, 2]), // {a1, a2, a3}: v in {v1, v2}
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00010011, &[1]), // {a1, a2, a5}: v in {v1}
-        (0b00010111, &[1, 2]), // {a1, a2, a3, a5}: v in {v1, v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
+        (0b00000111, &[1, 2]), // {a1, a2, a3}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00010011, &[1]), // {a1, a2, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00010111, &[1, 2]), // {a1, a2, a3, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 13659);
 }
 
@@ -45,11 +45,11 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_4xnone_1xb0v2() {
     let scenario = Scenario { prefix: "proposer_n5_reports_4xnone_1xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, 0, 2)], classes: &[0, 0, 0, 0, 4] };
     check_all(5, &scenario, &[
-        (0b00000111, &[1, 2]), // {a1, a2, a3}: v in {v1, v2}
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00010011, &[2]), // {a1, a2, a5}: v in {v2}
-        (0b00010111, &[1, 2]), // {a1, a2, a3, a5}: v in {v1, v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
+        (0b00000111, &[1, 2]), // {a1, a2, a3}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00010011, &[2]), // {a1, a2, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00010111, &[1, 2]), // {a1, a2, a3, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 13659);
 }
 
@@ -60,12 +60,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_3xnone_2xb0v1() {
     let scenario = Scenario { prefix: "proposer_n5_reports_3xnone_2xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, 0, 1), m1b(5, 1, 0, 1)], classes: &[0, 0, 0, 3, 3] };
     check_all(5, &scenario, &[
-        (0b00000111, &[1, 2]), // {a1, a2, a3}: v in {v1, v2}
-        (0b00001011, &[1]), // {a1, a2, a4}: v in {v1}
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00011001, &[1]), // {a1, a4, a5}: v in {v1}
-        (0b00011011, &[1]), // {a1, a2, a4, a5}: v in {v1}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
+        (0b00000111, &[1, 2]), // {a1, a2, a3}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001011, &[1]), // {a1, a2, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011001, &[1]), // {a1, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011011, &[1]), // {a1, a2, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 27262);
 }
 
@@ -76,12 +76,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_3xnone_2xb0v2() {
     let scenario = Scenario { prefix: "proposer_n5_reports_3xnone_2xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, 0, 2), m1b(5, 1, 0, 2)], classes: &[0, 0, 0, 3, 3] };
     check_all(5, &scenario, &[
-        (0b00000111, &[1, 2]), // {a1, a2, a3}: v in {v1, v2}
-        (0b00001011, &[2]), // {a1, a2, a4}: v in {v2}
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00011001, &[2]), // {a1, a4, a5}: v in {v2}
-        (0b00011011, &[2]), // {a1, a2, a4, a5}: v in {v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
+        (0b00000111, &[1, 2]), // {a1, a2, a3}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001011, &[2]), // {a1, a2, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011001, &[2]), // {a1, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011011, &[2]), // {a1, a2, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 27262);
 }
 
@@ -92,12 +92,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_2xnone_3xb0v1() {
     let scenario = Scenario { prefix: "proposer_n5_reports_2xnone_3xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, 0, 1), m1b(4, 1, 0, 1), m1b(5, 1, 0, 1)], classes: &[0, 0, 2, 2, 2] };
     check_all(5, &scenario, &[
-        (0b00000111, &[1]), // {a1, a2, a3}: v in {v1}
-        (0b00001101, &[1]), // {a1, a3, a4}: v in {v1}
-        (0b00001111, &[1]), // {a1, a2, a3, a4}: v in {v1}
-        (0b00011100, &[1]), // {a3, a4, a5}: v in {v1}
-        (0b00011101, &[1]), // {a1, a3, a4, a5}: v in {v1}
-        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: v in {v1}
+        (0b00000111, &[1]), // {a1, a2, a3}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001101, &[1]), // {a1, a3, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[1]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011100, &[1]), // {a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011101, &[1]), // {a1, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 27262);
 }
 
@@ -108,12 +108,12 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_2xnone_3xb0v2() {
     let scenario = Scenario { prefix: "proposer_n5_reports_2xnone_3xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, 0, 2), m1b(4, 1, 0, 2), m1b(5, 1, 0, 2)], classes: &[0, 0, 2, 2, 2] };
     check_all(5, &scenario, &[
-        (0b00000111, &[2]), // {a1, a2, a3}: v in {v2}
-        (0b00001101, &[2]), // {a1, a3, a4}: v in {v2}
-        (0b00001111, &[2]), // {a1, a2, a3, a4}: v in {v2}
-        (0b00011100, &[2]), // {a3, a4, a5}: v in {v2}
-        (0b00011101, &[2]), // {a1, a3, a4, a5}: v in {v2}
-        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: v in {v2}
+        (0b00000111, &[2]), // {a1, a2, a3}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001101, &[2]), // {a1, a3, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011100, &[2]), // {a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011101, &[2]), // {a1, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 27262);
 }
 
@@ -124,11 +124,11 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_1xnone_4xb0v1() {
     let scenario = Scenario { prefix: "proposer_n5_reports_1xnone_4xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, 0, 1), m1b(3, 1, 0, 1), m1b(4, 1, 0, 1), m1b(5, 1, 0, 1)], classes: &[0, 1, 1, 1, 1] };
     check_all(5, &scenario, &[
-        (0b00000111, &[1]), // {a1, a2, a3}: v in {v1}
-        (0b00001110, &[1]), // {a2, a3, a4}: v in {v1}
-        (0b00001111, &[1]), // {a1, a2, a3, a4}: v in {v1}
-        (0b00011110, &[1]), // {a2, a3, a4, a5}: v in {v1}
-        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: v in {v1}
+        (0b00000111, &[1]), // {a1, a2, a3}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001110, &[1]), // {a2, a3, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[1]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011110, &[1]), // {a2, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 13659);
 }
 
@@ -139,11 +139,11 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_1xnone_4xb0v2() {
     let scenario = Scenario { prefix: "proposer_n5_reports_1xnone_4xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, 0, 2), m1b(3, 1, 0, 2), m1b(4, 1, 0, 2), m1b(5, 1, 0, 2)], classes: &[0, 1, 1, 1, 1] };
     check_all(5, &scenario, &[
-        (0b00000111, &[2]), // {a1, a2, a3}: v in {v2}
-        (0b00001110, &[2]), // {a2, a3, a4}: v in {v2}
-        (0b00001111, &[2]), // {a1, a2, a3, a4}: v in {v2}
-        (0b00011110, &[2]), // {a2, a3, a4, a5}: v in {v2}
-        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: v in {v2}
+        (0b00000111, &[2]), // {a1, a2, a3}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001110, &[2]), // {a2, a3, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011110, &[2]), // {a2, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 13659);
 }
 
@@ -154,9 +154,9 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_5xb0v1() {
     let scenario = Scenario { prefix: "proposer_n5_reports_5xb0v1", messages: &[m1b(1, 1, 0, 1), m1b(2, 1, 0, 1), m1b(3, 1, 0, 1), m1b(4, 1, 0, 1), m1b(5, 1, 0, 1)], classes: &[0, 0, 0, 0, 0] };
     check_all(5, &scenario, &[
-        (0b00000111, &[1]), // {a1, a2, a3}: v in {v1}
-        (0b00001111, &[1]), // {a1, a2, a3, a4}: v in {v1}
-        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: v in {v1}
+        (0b00000111, &[1]), // {a1, a2, a3}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[1]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 2744);
 }
 
@@ -167,9 +167,9 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n5_reports_5xb0v2() {
     let scenario = Scenario { prefix: "proposer_n5_reports_5xb0v2", messages: &[m1b(1, 1, 0, 2), m1b(2, 1, 0, 2), m1b(3, 1, 0, 2), m1b(4, 1, 0, 2), m1b(5, 1, 0, 2)], classes: &[0, 0, 0, 0, 0] };
     check_all(5, &scenario, &[
-        (0b00000111, &[2]), // {a1, a2, a3}: v in {v2}
-        (0b00001111, &[2]), // {a1, a2, a3, a4}: v in {v2}
-        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: v in {v2}
+        (0b00000111, &[2]), // {a1, a2, a3}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00001111, &[2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 2744);
 }
 }

@@ -17,10 +17,10 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_7xnone() {
     let scenario = Scenario { prefix: "proposer_n7_reports_7xnone", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, -1, 0), m1b(6, 1, -1, 0), m1b(7, 1, -1, 0)], classes: &[0, 0, 0, 0, 0, 0, 0] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
-        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: v in {v1, v2}
-        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1, v2}
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 383273);
 }
 
@@ -31,13 +31,13 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_6xnone_1xb0v1() {
     let scenario = Scenario { prefix: "proposer_n7_reports_6xnone_1xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, -1, 0), m1b(6, 1, -1, 0), m1b(7, 1, 0, 1)], classes: &[0, 0, 0, 0, 0, 0, 6] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
-        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: v in {v1, v2}
-        (0b01000111, &[1]), // {a1, a2, a3, a7}: v in {v1}
-        (0b01001111, &[1, 2]), // {a1, a2, a3, a4, a7}: v in {v1, v2}
-        (0b01011111, &[1, 2]), // {a1, a2, a3, a4, a5, a7}: v in {v1, v2}
-        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1, v2}
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01000111, &[1]), // {a1, a2, a3, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01001111, &[1, 2]), // {a1, a2, a3, a4, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01011111, &[1, 2]), // {a1, a2, a3, a4, a5, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 2679793);
 }
 
@@ -48,13 +48,13 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_6xnone_1xb0v2() {
     let scenario = Scenario { prefix: "proposer_n7_reports_6xnone_1xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, -1, 0), m1b(6, 1, -1, 0), m1b(7, 1, 0, 2)], classes: &[0, 0, 0, 0, 0, 0, 6] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
-        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: v in {v1, v2}
-        (0b01000111, &[2]), // {a1, a2, a3, a7}: v in {v2}
-        (0b01001111, &[1, 2]), // {a1, a2, a3, a4, a7}: v in {v1, v2}
-        (0b01011111, &[1, 2]), // {a1, a2, a3, a4, a5, a7}: v in {v1, v2}
-        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1, v2}
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01000111, &[2]), // {a1, a2, a3, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01001111, &[1, 2]), // {a1, a2, a3, a4, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01011111, &[1, 2]), // {a1, a2, a3, a4, a5, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 2679793);
 }
 
@@ -65,15 +65,15 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_5xnone_2xb0v1() {
     let scenario = Scenario { prefix: "proposer_n7_reports_5xnone_2xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, -1, 0), m1b(6, 1, 0, 1), m1b(7, 1, 0, 1)], classes: &[0, 0, 0, 0, 0, 5, 5] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
-        (0b00100111, &[1]), // {a1, a2, a3, a6}: v in {v1}
-        (0b00101111, &[1, 2]), // {a1, a2, a3, a4, a6}: v in {v1, v2}
-        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: v in {v1, v2}
-        (0b01100011, &[1]), // {a1, a2, a6, a7}: v in {v1}
-        (0b01100111, &[1]), // {a1, a2, a3, a6, a7}: v in {v1}
-        (0b01101111, &[1, 2]), // {a1, a2, a3, a4, a6, a7}: v in {v1, v2}
-        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1, v2}
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00100111, &[1]), // {a1, a2, a3, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00101111, &[1, 2]), // {a1, a2, a3, a4, a6}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01100011, &[1]), // {a1, a2, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01100111, &[1]), // {a1, a2, a3, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01101111, &[1, 2]), // {a1, a2, a3, a4, a6, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 8033223);
 }
 
@@ -84,15 +84,15 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_5xnone_2xb0v2() {
     let scenario = Scenario { prefix: "proposer_n7_reports_5xnone_2xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, -1, 0), m1b(6, 1, 0, 2), m1b(7, 1, 0, 2)], classes: &[0, 0, 0, 0, 0, 5, 5] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
-        (0b00100111, &[2]), // {a1, a2, a3, a6}: v in {v2}
-        (0b00101111, &[1, 2]), // {a1, a2, a3, a4, a6}: v in {v1, v2}
-        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: v in {v1, v2}
-        (0b01100011, &[2]), // {a1, a2, a6, a7}: v in {v2}
-        (0b01100111, &[2]), // {a1, a2, a3, a6, a7}: v in {v2}
-        (0b01101111, &[1, 2]), // {a1, a2, a3, a4, a6, a7}: v in {v1, v2}
-        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1, v2}
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00100111, &[2]), // {a1, a2, a3, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00101111, &[1, 2]), // {a1, a2, a3, a4, a6}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01100011, &[2]), // {a1, a2, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01100111, &[2]), // {a1, a2, a3, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01101111, &[1, 2]), // {a1, a2, a3, a4, a6, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 8033223);
 }
 
@@ -103,16 +103,16 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_4xnone_3xb0v1() {
     let scenario = Scenario { prefix: "proposer_n7_reports_4xnone_3xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, 0, 1), m1b(6, 1, 0, 1), m1b(7, 1, 0, 1)], classes: &[0, 0, 0, 0, 4, 4, 4] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00010111, &[1]), // {a1, a2, a3, a5}: v in {v1}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
-        (0b00110011, &[1]), // {a1, a2, a5, a6}: v in {v1}
-        (0b00110111, &[1]), // {a1, a2, a3, a5, a6}: v in {v1}
-        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: v in {v1, v2}
-        (0b01110001, &[1]), // {a1, a5, a6, a7}: v in {v1}
-        (0b01110011, &[1]), // {a1, a2, a5, a6, a7}: v in {v1}
-        (0b01110111, &[1]), // {a1, a2, a3, a5, a6, a7}: v in {v1}
-        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1, v2}
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00010111, &[1]), // {a1, a2, a3, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00110011, &[1]), // {a1, a2, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00110111, &[1]), // {a1, a2, a3, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01110001, &[1]), // {a1, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01110011, &[1]), // {a1, a2, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01110111, &[1]), // {a1, a2, a3, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 13383609);
 }
 
@@ -123,16 +123,16 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_4xnone_3xb0v2() {
     let scenario = Scenario { prefix: "proposer_n7_reports_4xnone_3xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, -1, 0), m1b(5, 1, 0, 2), m1b(6, 1, 0, 2), m1b(7, 1, 0, 2)], classes: &[0, 0, 0, 0, 4, 4, 4] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: v in {v1, v2}
-        (0b00010111, &[2]), // {a1, a2, a3, a5}: v in {v2}
-        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: v in {v1, v2}
-        (0b00110011, &[2]), // {a1, a2, a5, a6}: v in {v2}
-        (0b00110111, &[2]), // {a1, a2, a3, a5, a6}: v in {v2}
-        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: v in {v1, v2}
-        (0b01110001, &[2]), // {a1, a5, a6, a7}: v in {v2}
-        (0b01110011, &[2]), // {a1, a2, a5, a6, a7}: v in {v2}
-        (0b01110111, &[2]), // {a1, a2, a3, a5, a6, a7}: v in {v2}
-        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1, v2}
+        (0b00001111, &[1, 2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00010111, &[2]), // {a1, a2, a3, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1, 2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00110011, &[2]), // {a1, a2, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00110111, &[2]), // {a1, a2, a3, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01110001, &[2]), // {a1, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01110011, &[2]), // {a1, a2, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01110111, &[2]), // {a1, a2, a3, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1, 2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1, v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 13383609);
 }
 
@@ -143,16 +143,16 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_3xnone_4xb0v1() {
     let scenario = Scenario { prefix: "proposer_n7_reports_3xnone_4xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, 0, 1), m1b(5, 1, 0, 1), m1b(6, 1, 0, 1), m1b(7, 1, 0, 1)], classes: &[0, 0, 0, 3, 3, 3, 3] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1]), // {a1, a2, a3, a4}: v in {v1}
-        (0b00011011, &[1]), // {a1, a2, a4, a5}: v in {v1}
-        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: v in {v1}
-        (0b00111001, &[1]), // {a1, a4, a5, a6}: v in {v1}
-        (0b00111011, &[1]), // {a1, a2, a4, a5, a6}: v in {v1}
-        (0b00111111, &[1]), // {a1, a2, a3, a4, a5, a6}: v in {v1}
-        (0b01111000, &[1]), // {a4, a5, a6, a7}: v in {v1}
-        (0b01111001, &[1]), // {a1, a4, a5, a6, a7}: v in {v1}
-        (0b01111011, &[1]), // {a1, a2, a4, a5, a6, a7}: v in {v1}
-        (0b01111111, &[1]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1}
+        (0b00001111, &[1]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011011, &[1]), // {a1, a2, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111001, &[1]), // {a1, a4, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111011, &[1]), // {a1, a2, a4, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111000, &[1]), // {a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111001, &[1]), // {a1, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111011, &[1]), // {a1, a2, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 13383609);
 }
 
@@ -163,16 +163,16 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_3xnone_4xb0v2() {
     let scenario = Scenario { prefix: "proposer_n7_reports_3xnone_4xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, -1, 0), m1b(4, 1, 0, 2), m1b(5, 1, 0, 2), m1b(6, 1, 0, 2), m1b(7, 1, 0, 2)], classes: &[0, 0, 0, 3, 3, 3, 3] };
     check_all(7, &scenario, &[
-        (0b00001111, &[2]), // {a1, a2, a3, a4}: v in {v2}
-        (0b00011011, &[2]), // {a1, a2, a4, a5}: v in {v2}
-        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: v in {v2}
-        (0b00111001, &[2]), // {a1, a4, a5, a6}: v in {v2}
-        (0b00111011, &[2]), // {a1, a2, a4, a5, a6}: v in {v2}
-        (0b00111111, &[2]), // {a1, a2, a3, a4, a5, a6}: v in {v2}
-        (0b01111000, &[2]), // {a4, a5, a6, a7}: v in {v2}
-        (0b01111001, &[2]), // {a1, a4, a5, a6, a7}: v in {v2}
-        (0b01111011, &[2]), // {a1, a2, a4, a5, a6, a7}: v in {v2}
-        (0b01111111, &[2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v2}
+        (0b00001111, &[2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011011, &[2]), // {a1, a2, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111001, &[2]), // {a1, a4, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111011, &[2]), // {a1, a2, a4, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111000, &[2]), // {a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111001, &[2]), // {a1, a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111011, &[2]), // {a1, a2, a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 13383609);
 }
 
@@ -183,15 +183,15 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_2xnone_5xb0v1() {
     let scenario = Scenario { prefix: "proposer_n7_reports_2xnone_5xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, 0, 1), m1b(4, 1, 0, 1), m1b(5, 1, 0, 1), m1b(6, 1, 0, 1), m1b(7, 1, 0, 1)], classes: &[0, 0, 2, 2, 2, 2, 2] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1]), // {a1, a2, a3, a4}: v in {v1}
-        (0b00011101, &[1]), // {a1, a3, a4, a5}: v in {v1}
-        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: v in {v1}
-        (0b00111100, &[1]), // {a3, a4, a5, a6}: v in {v1}
-        (0b00111101, &[1]), // {a1, a3, a4, a5, a6}: v in {v1}
-        (0b00111111, &[1]), // {a1, a2, a3, a4, a5, a6}: v in {v1}
-        (0b01111100, &[1]), // {a3, a4, a5, a6, a7}: v in {v1}
-        (0b01111101, &[1]), // {a1, a3, a4, a5, a6, a7}: v in {v1}
-        (0b01111111, &[1]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1}
+        (0b00001111, &[1]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011101, &[1]), // {a1, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111100, &[1]), // {a3, a4, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111101, &[1]), // {a1, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111100, &[1]), // {a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111101, &[1]), // {a1, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 8033223);
 }
 
@@ -202,15 +202,15 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_2xnone_5xb0v2() {
     let scenario = Scenario { prefix: "proposer_n7_reports_2xnone_5xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, -1, 0), m1b(3, 1, 0, 2), m1b(4, 1, 0, 2), m1b(5, 1, 0, 2), m1b(6, 1, 0, 2), m1b(7, 1, 0, 2)], classes: &[0, 0, 2, 2, 2, 2, 2] };
     check_all(7, &scenario, &[
-        (0b00001111, &[2]), // {a1, a2, a3, a4}: v in {v2}
-        (0b00011101, &[2]), // {a1, a3, a4, a5}: v in {v2}
-        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: v in {v2}
-        (0b00111100, &[2]), // {a3, a4, a5, a6}: v in {v2}
-        (0b00111101, &[2]), // {a1, a3, a4, a5, a6}: v in {v2}
-        (0b00111111, &[2]), // {a1, a2, a3, a4, a5, a6}: v in {v2}
-        (0b01111100, &[2]), // {a3, a4, a5, a6, a7}: v in {v2}
-        (0b01111101, &[2]), // {a1, a3, a4, a5, a6, a7}: v in {v2}
-        (0b01111111, &[2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v2}
+        (0b00001111, &[2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011101, &[2]), // {a1, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111100, &[2]), // {a3, a4, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111101, &[2]), // {a1, a3, a4, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111100, &[2]), // {a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111101, &[2]), // {a1, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 8033223);
 }
 
@@ -221,13 +221,13 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_1xnone_6xb0v1() {
     let scenario = Scenario { prefix: "proposer_n7_reports_1xnone_6xb0v1", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, 0, 1), m1b(3, 1, 0, 1), m1b(4, 1, 0, 1), m1b(5, 1, 0, 1), m1b(6, 1, 0, 1), m1b(7, 1, 0, 1)], classes: &[0, 1, 1, 1, 1, 1, 1] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1]), // {a1, a2, a3, a4}: v in {v1}
-        (0b00011110, &[1]), // {a2, a3, a4, a5}: v in {v1}
-        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: v in {v1}
-        (0b00111110, &[1]), // {a2, a3, a4, a5, a6}: v in {v1}
-        (0b00111111, &[1]), // {a1, a2, a3, a4, a5, a6}: v in {v1}
-        (0b01111110, &[1]), // {a2, a3, a4, a5, a6, a7}: v in {v1}
-        (0b01111111, &[1]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1}
+        (0b00001111, &[1]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011110, &[1]), // {a2, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111110, &[1]), // {a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111110, &[1]), // {a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 2679793);
 }
 
@@ -238,13 +238,13 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_1xnone_6xb0v2() {
     let scenario = Scenario { prefix: "proposer_n7_reports_1xnone_6xb0v2", messages: &[m1b(1, 1, -1, 0), m1b(2, 1, 0, 2), m1b(3, 1, 0, 2), m1b(4, 1, 0, 2), m1b(5, 1, 0, 2), m1b(6, 1, 0, 2), m1b(7, 1, 0, 2)], classes: &[0, 1, 1, 1, 1, 1, 1] };
     check_all(7, &scenario, &[
-        (0b00001111, &[2]), // {a1, a2, a3, a4}: v in {v2}
-        (0b00011110, &[2]), // {a2, a3, a4, a5}: v in {v2}
-        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: v in {v2}
-        (0b00111110, &[2]), // {a2, a3, a4, a5, a6}: v in {v2}
-        (0b00111111, &[2]), // {a1, a2, a3, a4, a5, a6}: v in {v2}
-        (0b01111110, &[2]), // {a2, a3, a4, a5, a6, a7}: v in {v2}
-        (0b01111111, &[2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v2}
+        (0b00001111, &[2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011110, &[2]), // {a2, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111110, &[2]), // {a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111110, &[2]), // {a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 2679793);
 }
 
@@ -255,10 +255,10 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_7xb0v1() {
     let scenario = Scenario { prefix: "proposer_n7_reports_7xb0v1", messages: &[m1b(1, 1, 0, 1), m1b(2, 1, 0, 1), m1b(3, 1, 0, 1), m1b(4, 1, 0, 1), m1b(5, 1, 0, 1), m1b(6, 1, 0, 1), m1b(7, 1, 0, 1)], classes: &[0, 0, 0, 0, 0, 0, 0] };
     check_all(7, &scenario, &[
-        (0b00001111, &[1]), // {a1, a2, a3, a4}: v in {v1}
-        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: v in {v1}
-        (0b00111111, &[1]), // {a1, a2, a3, a4, a5, a6}: v in {v1}
-        (0b01111111, &[1]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v1}
+        (0b00001111, &[1]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[1]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[1]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[1]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v1})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 383273);
 }
 
@@ -269,10 +269,10 @@ use colony_generated_tests::walk::Scenario;
 #[test] fn proposer_n7_reports_7xb0v2() {
     let scenario = Scenario { prefix: "proposer_n7_reports_7xb0v2", messages: &[m1b(1, 1, 0, 2), m1b(2, 1, 0, 2), m1b(3, 1, 0, 2), m1b(4, 1, 0, 2), m1b(5, 1, 0, 2), m1b(6, 1, 0, 2), m1b(7, 1, 0, 2)], classes: &[0, 0, 0, 0, 0, 0, 0] };
     check_all(7, &scenario, &[
-        (0b00001111, &[2]), // {a1, a2, a3, a4}: v in {v2}
-        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: v in {v2}
-        (0b00111111, &[2]), // {a1, a2, a3, a4, a5, a6}: v in {v2}
-        (0b01111111, &[2]), // {a1, a2, a3, a4, a5, a6, a7}: v in {v2}
+        (0b00001111, &[2]), // {a1, a2, a3, a4}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00011111, &[2]), // {a1, a2, a3, a4, a5}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b00111111, &[2]), // {a1, a2, a3, a4, a5, a6}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
+        (0b01111111, &[2]), // {a1, a2, a3, a4, a5, a6, a7}: p -> 2a(b=1, v in {v2})   Spec: Phase2a(1, v)   impl: Proposer::on_promise
     ], 383273);
 }
 }

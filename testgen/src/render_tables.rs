@@ -53,7 +53,7 @@ pub fn proposer_file(n: u8, tables: &[proposer::Table]) -> String {
                 let literals: Vec<String> = values.iter().map(u8::to_string).collect();
                 let shown: Vec<String> = values.iter().map(|&v| ShowValue(v).to_string()).collect();
                 format!(
-                    "({set:#010b}, &[{}]), // {}: v in {{{}}}",
+                    "({set:#010b}, &[{}]), // {}: p -> 2a(b=1, v in {{{}}})   Spec: Phase2a(1, v)   impl: Proposer::on_promise",
                     literals.join(", "),
                     senders(&table.messages, *set),
                     shown.join(", ")
@@ -95,12 +95,12 @@ fn transition_row(&(from, m, outcome): &(acceptor::Local, Msg, acceptor::Outcome
         ),
         None => ("None".to_string(), "nothing (not enabled)".to_string()),
     };
-    let action = match m {
-        Msg::M1a { .. } => "Phase1b",
-        _ => "Phase2b",
+    let (action, handler) = match m {
+        Msg::M1a { .. } => ("Phase1b", "Acceptor::on_prepare"),
+        _ => ("Phase2b", "Acceptor::on_accept"),
     };
     format!(
-        "({}, {}, {literal}), // {} <- {m} {shown}   Spec: {action}(a{})",
+        "({}, {}, {literal}), // {} <- {m} {shown}   Spec: {action}(a{})   impl: {handler}",
         local_literal(from),
         message_literal(m),
         local_literal(from),

@@ -6,13 +6,21 @@
 //! deliveries and asserts, at every step, that what it persists and sends is exactly what the
 //! spec's action does (the acceptor's actions allow exactly one outcome each).
 //!
-//! **Architecture invariant:** expected results come from the model, through the generator;
-//! nothing here runs the model or derives an expectation from the implementation.
+//! **Architecture invariant:** expected results of the generated tests come from the model,
+//! through the generator; no generated test runs the model or derives an expectation from the
+//! implementation.
+//!
+//! [`refinement`] does run the model, and no generated test calls it: it maps a cell of real
+//! nodes to a state of the spec and checks that every step the cell takes is a step of the spec
+//! (one the model's `next_state` takes, or a stutter) and every state it reaches satisfies the
+//! spec's invariants. The hand-written tests `core_in_checker` (the real nodes as actors inside
+//! the model checker) and `random_runs` (long random runs, mapped afterwards) use it.
 
 #![deny(missing_docs)]
 
 pub mod acceptor;
 pub mod learner;
 pub mod proposer;
+pub mod refinement;
 pub mod spec;
 pub mod walk;

@@ -4,7 +4,7 @@ use super::ballot::{Ballot, NodeId};
 use super::message::{Message, Value, Vote};
 
 /// The acceptor's variables, as in the spec.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AcceptorState {
     /// Spec: `maxBal[a]`.
     pub promised: Option<Ballot>,
@@ -13,7 +13,7 @@ pub struct AcceptorState {
 }
 
 /// An acceptor.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Acceptor {
     id: NodeId,
     state: AcceptorState,

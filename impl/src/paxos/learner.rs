@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const BALLOTS_TRACKED_MAX: usize = 16;
 
 /// A learner.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Learner {
     quorum: usize,
     votes: BTreeMap<Ballot, (Value, BTreeSet<NodeId>)>,

@@ -9,7 +9,7 @@ use super::ready::{Envelope, HardState, Ready};
 use super::{quorum_size, MEMBERS_MAX};
 
 /// A node's place in its cell.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Config {
     /// This node.
     pub id: NodeId,
@@ -53,7 +53,7 @@ pub enum Input {
 }
 
 /// A node. Deterministic: the same inputs from the same hard state give the same outputs.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Node {
     config: Config,
     acceptor: Acceptor,

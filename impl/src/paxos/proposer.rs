@@ -5,7 +5,7 @@ use super::message::{Value, Vote};
 use std::collections::BTreeMap;
 
 /// One ballot this proposer started.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Attempt {
     ballot: Ballot,
     /// The promises received for `ballot`: acceptor to reported vote. At most one entry per
@@ -17,7 +17,7 @@ struct Attempt {
 }
 
 /// A proposer.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Proposer {
     id: NodeId,
     quorum: usize,

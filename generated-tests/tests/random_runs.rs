@@ -84,6 +84,8 @@ struct Cell {
     in_flight: Vec<(NodeId, Envelope)>,
     ballot_starts_left: usize,
     recording: Recording,
+    /// What each node has learned since it last started.
+    learned: Vec<Option<Value>>,
 }
 
 impl Cell {
@@ -108,6 +110,7 @@ impl Cell {
             in_flight: Vec::new(),
             ballot_starts_left: BALLOT_STARTS_MAX,
             recording: Recording::new(size),
+            learned: vec![None; usize::from(size)],
         }
     }
 
@@ -138,6 +141,49 @@ impl Cell {
             .extend(ready.messages.iter().map(|m| (from, m.clone())));
         let what = format!("{what}; sends {}", show_sent(&ready.messages));
         self.record(what, Some(node), ready.messages);
+        if let Some(value) = ready.learned {
+            assert!(self.learned[node].is_none(), "a node learns once");
+            self.learned[node] = Some(value);
+            self.check_learned();
+        }
+    }
+
+    /// The learners' side of `Agreement`, which the spec states on votes (`Chosen`): every node
+    /// learned the same value, and one a client proposed.
+    fn check_learned(&self) {
+        let learned: Vec<&Value> = self.learned.iter().flatten().collect();
+        assert!(
+            learned.windows(2).all(|w| w[0] == w[1]),
+            "Agreement: learned {learned:?}"
+        );
+        let proposed: Vec<Value> = (0..VALUES).map(value).collect();
+        assert!(
+            learned.iter().all(|v| proposed.contains(v)),
+            "learned an unproposed value: {learned:?}"
+        );
+    }
+
+    /// With faults over: deliver everything in order, and let the first node that has not
+    /// learned drive a ballot (a node that forgot in a crash learns again from the votes of a
+    /// new ballot), until every node learned. Returns the deliveries it took, `None` past the
+    /// bound. It may start more ballots than a run's budget, so its steps are not mapped.
+    fn settle(&mut self) -> Option<usize> {
+        const DELIVERIES_MAX: usize = 10_000;
+        for delivery in 0..DELIVERIES_MAX {
+            let Some(driver) = self.learned.iter().position(Option::is_none) else {
+                return Some(delivery);
+            };
+            // The driver proposes, then retries with a higher ballot after its retry timeout.
+            let mut inputs = std::iter::once(Input::Propose(value(0)))
+                .chain((0..RETRY_TICKS).map(|_| Input::Tick));
+            while self.in_flight.is_empty() {
+                let input = inputs.next()?;
+                let ready = self.nodes[driver].step(input);
+                self.apply(driver, ready, "settle".to_string());
+            }
+            self.deliver(0, false);
+        }
+        None
     }
 
     fn deliver(&mut self, index: usize, keep_copy: bool) {
@@ -187,6 +233,7 @@ impl Cell {
             self.disks[n] = HardState::default();
         }
         self.nodes[n] = Node::new(self.configs[n].clone(), self.disks[n].clone()).unwrap();
+        self.learned[n] = None;
         self.record(
             format!("{} crashes and restarts", self.configs[n].id),
             Some(n),
@@ -359,6 +406,24 @@ fn long_random_runs_of_a_real_cell_refine_the_spec() {
         totals.ballots_max >= 3,
         "no run retried in a higher ballot: {totals}"
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Liveness, which the spec does not state: after any run of faults, a cell whose
+    /// messages are delivered in order and whose nodes retry decides, and every node learns.
+    #[test]
+    fn a_cell_decides_once_the_faults_stop(
+        size in prop_oneof![Just(3u8), Just(5u8)],
+        ops in proptest::collection::vec(op(), 0..100),
+    ) {
+        let mut cell = Cell::new(size, Disk::Durable);
+        for op in &ops {
+            cell.run(op);
+        }
+        prop_assert!(cell.settle().is_some(), "not every node learned after the faults stopped");
+    }
 }
 
 #[test]

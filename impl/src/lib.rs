@@ -2,12 +2,16 @@
 //!
 //! This crate is the product. Today it holds the sans-IO core of single-decree Paxos
 //! ([`paxos`]): acceptor, proposer and learner as deterministic state machines that take an
-//! input and return a [`paxos::Ready`] saying what the caller must persist, send and report.
-//! The runtime (storage, transport, the node server hosting many cells, the client) comes next.
+//! input and return a [`paxos::Ready`] saying what the caller must persist, send and report;
+//! and the cell's transactional key-value state machine ([`cell`]), which every replica of a
+//! cell applies to the log its Multi-Paxos group decides. Multi-Paxos and the runtime (storage,
+//! transport, the node server hosting many cells, the client) come next.
 //!
 //! **Architecture invariant:** this crate depends on no other crate of the workspace and not on
 //! stateright: the product does not carry the verification machinery.
 
 #![deny(missing_docs)]
 
+pub mod cell;
+pub mod codec;
 pub mod paxos;

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use colony::codec::CodecError;
 use colony::paxos::{
     decode_hard_state, decode_message, encode_hard_state, encode_message, Ballot, HardState,
     Message, NodeId, Value, Vote, WireError, FORMAT_VERSION, VALUE_BYTES_MAX,
@@ -146,9 +147,9 @@ fn too_long() -> impl Strategy<Value = Result<Message, HardState>> {
 }
 
 fn truncated() -> WireError {
-    WireError::Malformed {
+    WireError::Codec(CodecError::Malformed {
         reason: postcard::Error::DeserializeUnexpectedEnd,
-    }
+    })
 }
 
 proptest! {
@@ -302,15 +303,18 @@ fn a_hard_state_encodes_as_three_options() {
 #[test]
 fn an_unknown_version_is_refused_by_number() {
     let error = decode_message(&[2, 0, 0, 1]).unwrap_err();
-    assert_eq!(error, WireError::UnknownVersion { found: 2 });
+    let unknown = |found| {
+        WireError::Codec(CodecError::UnknownVersion {
+            found,
+            expected: FORMAT_VERSION,
+        })
+    };
+    assert_eq!(error, unknown(2));
     assert_eq!(
         error.to_string(),
-        "unknown wire format version 2 (this build reads version 1)"
+        "unknown format version 2 (this build reads version 1)"
     );
-    assert_eq!(
-        decode_hard_state(&[0, 0, 0, 0]),
-        Err(WireError::UnknownVersion { found: 0 })
-    );
+    assert_eq!(decode_hard_state(&[0, 0, 0, 0]), Err(unknown(0)));
 }
 
 #[test]
@@ -322,7 +326,10 @@ fn empty_input_is_truncated() {
 #[test]
 fn trailing_bytes_are_counted() {
     let error = decode_message(&[1, 0, 0, 1, 9, 9]).unwrap_err();
-    assert_eq!(error, WireError::TrailingBytes { count: 2 });
+    assert_eq!(
+        error,
+        WireError::Codec(CodecError::TrailingBytes { count: 2 })
+    );
     assert_eq!(
         error.to_string(),
         "2 trailing byte(s) after a complete encoding"
@@ -334,7 +341,7 @@ fn a_padded_varint_is_refused_as_non_canonical() {
     // 0x80 0x00 is round 0 written in two bytes: postcard reads it, the one encoding is 0x00.
     assert_eq!(
         decode_message(&[1, 0, 0x80, 0x00, 1]),
-        Err(WireError::NonCanonical)
+        Err(WireError::Codec(CodecError::NonCanonical))
     );
     assert_eq!(
         decode_message(&[1, 0, 0, 1]),
@@ -364,5 +371,8 @@ fn a_value_past_the_bound_is_refused_on_decode() {
 #[test]
 fn an_unknown_variant_is_malformed() {
     let error = decode_message(&[1, 4, 0, 1]).unwrap_err();
-    assert!(matches!(error, WireError::Malformed { .. }), "{error}");
+    assert!(
+        matches!(error, WireError::Codec(CodecError::Malformed { .. })),
+        "{error}"
+    );
 }

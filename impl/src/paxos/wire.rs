@@ -5,17 +5,18 @@
 //! a [`NodeId`](super::NodeId) as one raw byte, an `Option` as a 0/1 tag, an enum as its
 //! variant's index, and a [`Value`] as its length and then its bytes.
 //!
-//! Decoding is strict, so that every item has exactly one encoding and bytes that are not one
-//! are refused rather than guessed at: an unknown version, a truncated or malformed body,
-//! trailing bytes, a value longer than [`VALUE_BYTES_MAX`] and a non-canonical encoding (an
-//! integer or a length written with more bytes than it needs, which postcard alone accepts)
-//! are all errors. Decoding never panics, whatever the input.
+//! Decoding is Colony's strict decoding ([`crate::codec`]), so that every item has exactly one
+//! encoding and bytes that are not one are refused rather than guessed at: an unknown version, a
+//! truncated or malformed body, trailing bytes, a value longer than [`VALUE_BYTES_MAX`] and a
+//! non-canonical encoding (an integer or a length written with more bytes than it needs, which
+//! postcard alone accepts) are all errors. Decoding never panics, whatever the input.
 //!
 //! Encoding does no I/O: the caller writes the bytes to the network or to disk, framing them
 //! itself, since postcard's encoding does not carry its own length.
 
 use super::message::{Message, Value, VALUE_BYTES_MAX};
 use super::ready::HardState;
+use crate::codec::{self, CodecError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -24,15 +25,12 @@ use serde::Serialize;
 /// bytes written by another version of Colony refuses them instead of misreading them.
 pub const FORMAT_VERSION: u8 = 1;
 
-/// Why bytes could not be encoded or decoded.
+/// Why a message or a hard state could not be encoded or decoded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
-    /// The first byte is not [`FORMAT_VERSION`].
-    #[error("unknown wire format version {found} (this build reads version {FORMAT_VERSION})")]
-    UnknownVersion {
-        /// The version byte found.
-        found: u8,
-    },
+    /// The bytes are not an encoding (see [`CodecError`]).
+    #[error(transparent)]
+    Codec(#[from] CodecError),
     /// A value is longer than [`VALUE_BYTES_MAX`].
     #[error("a value of {len} bytes is longer than the bound of {max} bytes (VALUE_BYTES_MAX)")]
     ValueTooLong {
@@ -40,30 +38,6 @@ pub enum WireError {
         len: usize,
         /// The bound, [`VALUE_BYTES_MAX`].
         max: usize,
-    },
-    /// The bytes end too early or are not an encoding of the expected type.
-    #[error("malformed or truncated input: {reason}")]
-    Malformed {
-        /// postcard's reason.
-        reason: postcard::Error,
-    },
-    /// Bytes remain after a complete encoding.
-    #[error("{count} trailing byte(s) after a complete encoding")]
-    TrailingBytes {
-        /// How many bytes remain.
-        count: usize,
-    },
-    /// The bytes decode, but are not the one encoding of what they decode to.
-    #[error(
-        "non-canonical encoding: an integer or a length is written with more bytes than it needs"
-    )]
-    NonCanonical,
-    /// postcard could not encode the item. Writing these types into a growable buffer cannot
-    /// fail; this variant exists so that a future type that can is reported, not a panic.
-    #[error("cannot encode: {reason}")]
-    Encode {
-        /// postcard's reason.
-        reason: postcard::Error,
     },
 }
 
@@ -118,30 +92,13 @@ fn check_value(value: &Value) -> Result<(), WireError> {
     Ok(())
 }
 
-/// The version byte, then the item. Callers check the item's bounds first.
 fn encode<T: Serialize>(item: &T) -> Result<Vec<u8>, WireError> {
-    postcard::to_extend(item, vec![FORMAT_VERSION]).map_err(|reason| WireError::Encode { reason })
+    Ok(codec::encode(FORMAT_VERSION, item)?)
 }
 
 fn decode<T: Serialize + DeserializeOwned>(
     bytes: &[u8],
     check: fn(&T) -> Result<(), WireError>,
 ) -> Result<T, WireError> {
-    let malformed = |reason| WireError::Malformed { reason };
-    let (found, body) = postcard::take_from_bytes::<u8>(bytes).map_err(malformed)?;
-    if found != FORMAT_VERSION {
-        return Err(WireError::UnknownVersion { found });
-    }
-    let (item, rest) = postcard::take_from_bytes::<T>(body).map_err(malformed)?;
-    if !rest.is_empty() {
-        return Err(WireError::TrailingBytes { count: rest.len() });
-    }
-    check(&item)?;
-    // postcard reads a varint padded with extra 0x80 bytes as the same number, so two byte
-    // strings could decode to one item. Encoding is deterministic and shortest, so comparing
-    // with it refuses every encoding but the one; items are small, so this costs little.
-    if encode(&item)? != bytes {
-        return Err(WireError::NonCanonical);
-    }
-    Ok(item)
+    codec::decode(FORMAT_VERSION, bytes, check)
 }

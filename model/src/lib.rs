@@ -12,6 +12,9 @@ pub mod paxos;
 pub mod tlc;
 pub mod trace;
 
+/// The spec modules in `tla/` that a model here mirrors.
+pub const MIRRORED_SPECS: &[&str] = &["Paxos"];
+
 /// Why a configuration cannot be turned into a model.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {

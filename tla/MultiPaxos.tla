@@ -147,14 +147,18 @@ ChosenIn(s, v, b) == \E Q \in Quorum : \A a \in Q : VotedForIn(a, s, v, b)
 
 Chosen(s, v) == \E b \in Ballot : ChosenIn(s, v, b)
 
+(* The values chosen in slot s: a set, so that TLC evaluates the         *)
+(* witnesses of Chosen as a condition and does not split the action on   *)
+(* them (the model mirrors one action per value).                        *)
+ChosenValues(s) == {v \in Value : Chosen(s, v)}
+
 (* Replica r applies the next slot of its log, once it has heard a       *)
 (* quorum vote for one value in it in one ballot.                         *)
 Apply(r) ==
   LET s == Len(applied[r]) + 1
   IN  /\ s \in Slot
-      /\ \E v \in Value :
-            /\ Chosen(s, v)
-            /\ applied' = [applied EXCEPT ![r] = Append(@, v)]
+      /\ \E v \in ChosenValues(s) :
+            applied' = [applied EXCEPT ![r] = Append(@, v)]
       /\ UNCHANGED <<maxBal, votes, msgs>>
 
 (* A lagging replica r catches up one slot from peer p, which applied     *)

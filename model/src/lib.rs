@@ -8,12 +8,13 @@
 pub mod cfg;
 pub mod check;
 pub mod deliveries;
+pub mod multipaxos;
 pub mod paxos;
 pub mod tlc;
 pub mod trace;
 
 /// The spec modules in `tla/` that a model here mirrors.
-pub const MIRRORED_SPECS: &[&str] = &["Paxos"];
+pub const MIRRORED_SPECS: &[&str] = &["Paxos", "MultiPaxos"];
 
 /// Why a configuration cannot be turned into a model.
 #[derive(Debug, thiserror::Error)]
@@ -22,8 +23,11 @@ pub enum ModelError {
     #[error(transparent)]
     Cfg(#[from] cfg::CfgError),
     /// No model mirrors the spec module the `.cfg` names.
-    #[error("no model mirrors spec module {0:?} (known: Paxos)")]
+    #[error("no model mirrors spec module {0:?} (known: Paxos, MultiPaxos)")]
     UnknownModule(String),
+    /// The model mirrors the spec, but the command-line checker does not run it yet.
+    #[error("colony-model does not check {0}.tla yet; its mirror is checked against TLC by `cargo test -p colony-model --test tlc_conformance`")]
+    NotInCli(String),
     /// The `.cfg` assigns a constant the spec does not declare.
     #[error("{module}.tla declares no constant {name:?}")]
     UnknownConstant {
@@ -82,4 +86,28 @@ pub enum ModelError {
     /// A `--constant` override is not `Name=integer`.
     #[error("--constant {0:?}: expected Name=integer, for example NumAcceptors=5")]
     BadOverride(String),
+}
+
+impl cfg::Config {
+    /// The constant `name`, checked to be assigned and within `min..=max`.
+    pub fn bounded_constant(
+        &self,
+        name: &'static str,
+        min: i64,
+        max: i64,
+    ) -> Result<i64, ModelError> {
+        let value = self
+            .constant_value(name)
+            .ok_or(ModelError::MissingConstant(name))?;
+        if (min..=max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(ModelError::ConstantOutOfRange {
+                name,
+                value,
+                min,
+                max,
+            })
+        }
+    }
 }

@@ -5,6 +5,7 @@
 
 use colony_model::cfg::Config;
 use colony_model::check::{check, CheckOptions, Counterexample, Outcome, Search};
+use colony_model::multipaxos::MultiPaxosModel;
 use colony_model::paxos::{representative, Bug, PaxosModel};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,4 +57,18 @@ pub fn counterexample(bug: Bug) -> (PaxosModel, Counterexample<PaxosModel>) {
         .find(|(name, _)| *name == target);
     let (_, path) = found.unwrap_or_else(|| panic!("{bug:?} was not caught by {target}"));
     (model, path)
+}
+
+/// The Multi-Paxos model a `.cfg` in `tla/` describes, checked to completion breadth-first with
+/// one thread.
+pub fn run_multipaxos(file: &str) -> Outcome<MultiPaxosModel> {
+    let config = Config::load(&tla(file)).expect("the .cfg parses");
+    let model = MultiPaxosModel::from_config(&config).expect("the .cfg describes Multi-Paxos");
+    let options = CheckOptions::<MultiPaxosModel> {
+        search: Search::Bfs,
+        symmetry: None,
+        threads: 1,
+        progress_interval: Duration::from_secs(3600),
+    };
+    check(model, &options, &mut |_, _| {})
 }

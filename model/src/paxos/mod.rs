@@ -60,25 +60,9 @@ impl Constants {
             });
         }
         Ok(Constants {
-            num_acceptors: bounded(config, "NumAcceptors", 1, NUM_ACCEPTORS_MAX)? as u8,
-            num_values: bounded(config, "NumValues", 1, NUM_VALUES_MAX)? as u8,
-            max_ballot: bounded(config, "MaxBallot", 0, MAX_BALLOT_MAX)? as i8,
-        })
-    }
-}
-
-fn bounded(config: &Config, name: &'static str, min: i64, max: i64) -> Result<i64, ModelError> {
-    let value = config
-        .constant_value(name)
-        .ok_or(ModelError::MissingConstant(name))?;
-    if (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(ModelError::ConstantOutOfRange {
-            name,
-            value,
-            min,
-            max,
+            num_acceptors: config.bounded_constant("NumAcceptors", 1, NUM_ACCEPTORS_MAX)? as u8,
+            num_values: config.bounded_constant("NumValues", 1, NUM_VALUES_MAX)? as u8,
+            max_ballot: config.bounded_constant("MaxBallot", 0, MAX_BALLOT_MAX)? as i8,
         })
     }
 }
@@ -158,17 +142,11 @@ impl Model for PaxosModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        let mut properties: Vec<Property<Self>> = self
-            .invariants
-            .iter()
-            .map(|invariant| Property::always(invariant.name(), invariant.condition()))
-            .collect();
-        if properties.is_empty() {
-            // The checker stops after the first state when it has no property to look for;
-            // TLC explores everything, so an always-true property keeps the two in step.
-            properties.push(Property::always("(no invariant)", |_, _| true));
-        }
-        properties
+        crate::check::invariant_properties(
+            self.invariants
+                .iter()
+                .map(|invariant| (invariant.name(), invariant.condition())),
+        )
     }
 
     fn format_action(&self, action: &Action) -> String {

@@ -1,0 +1,249 @@
+//! The spec's actions: one per disjunct of `Next` and per witness of every `\E` TLC splits on,
+//! which is what makes the model's counts equal TLC's.
+
+use super::state::{
+    Acceptor, Ballot, Msg, MultiPaxosState, Replica, Slot, Value, Vote, NO_BALLOT, NO_OP,
+};
+use super::MultiPaxosModel;
+use crate::paxos::Quorum;
+use std::fmt;
+
+/// One disjunct of `Next`, with a value for every witness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `Phase1a(b)`.
+    Phase1a {
+        /// The ballot started.
+        b: Ballot,
+    },
+    /// `Phase2a(b, s, v)` with witness `Q` of `\E Q \in Quorum`.
+    Phase2a {
+        /// The ballot.
+        b: Ballot,
+        /// The slot.
+        s: Slot,
+        /// The value proposed.
+        v: Value,
+        /// The quorum whose promises make `v` safe in `s`.
+        q: Quorum,
+    },
+    /// `Phase1b(a)` with witness `m` (a 1a message).
+    Phase1b {
+        /// The acceptor.
+        a: Acceptor,
+        /// The 1a message received.
+        m: Msg,
+    },
+    /// `Phase2b(a)` with witness `m` (a 2a message).
+    Phase2b {
+        /// The acceptor.
+        a: Acceptor,
+        /// The 2a message received.
+        m: Msg,
+    },
+    /// `Apply(r)` with witness `v` of `\E v \in ChosenValues(s)`.
+    Apply {
+        /// The replica.
+        r: Replica,
+        /// The value applied.
+        v: Value,
+    },
+    /// `CatchUp(r)` with witness `p` of `\E p \in Replica`.
+    CatchUp {
+        /// The lagging replica.
+        r: Replica,
+        /// The peer it catches up from.
+        p: Replica,
+    },
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Action::Phase1a { b } => write!(f, "Phase1a(b={b})"),
+            Action::Phase2a { b, s, v, q } => write!(
+                f,
+                "Phase2a(b={b}, s={s}, v={}) with Q={q}",
+                super::state::ShowValue(v)
+            ),
+            Action::Phase1b { a, m } => write!(f, "Phase1b(a={a}) with m={m}"),
+            Action::Phase2b { a, m } => write!(f, "Phase2b(a={a}) with m={m}"),
+            Action::Apply { r, v } => {
+                write!(f, "Apply(r={r}) with v={}", super::state::ShowValue(v))
+            }
+            Action::CatchUp { r, p } => write!(f, "CatchUp(r={r}) with p={p}"),
+        }
+    }
+}
+
+fn index(n: u8) -> usize {
+    usize::from(n) - 1
+}
+
+impl MultiPaxosModel {
+    /// Every action whose guard holds in `state`, in a fixed order.
+    pub(super) fn enabled_actions(&self, state: &MultiPaxosState, actions: &mut Vec<Action>) {
+        for b in self.ballots() {
+            actions.push(Action::Phase1a { b });
+            for s in self.slots() {
+                if proposed_in(state, b, s) {
+                    continue;
+                }
+                for &q in &self.quorums {
+                    for v in self.safe_values(state, q, b, s) {
+                        actions.push(Action::Phase2a { b, s, v, q });
+                    }
+                }
+            }
+        }
+        for a in self.acceptors() {
+            for &m in &state.msgs {
+                match m {
+                    Msg::M1a { bal } if bal > state.max_bal[index(a)] => {
+                        actions.push(Action::Phase1b { a, m });
+                    }
+                    Msg::M2a { bal, .. } if bal >= state.max_bal[index(a)] => {
+                        actions.push(Action::Phase2b { a, m });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for r in self.replicas() {
+            let next = state.applied[index(r)].len() + 1;
+            if next <= usize::from(self.constants.num_slots) {
+                for v in self.chosen_values(state, next as Slot) {
+                    actions.push(Action::Apply { r, v });
+                }
+            }
+            for p in self.replicas() {
+                if state.applied[index(p)].len() > state.applied[index(r)].len() {
+                    actions.push(Action::CatchUp { r, p });
+                }
+            }
+        }
+    }
+
+    /// The state `action` leads to. Every action [`Self::enabled_actions`] lists is enabled.
+    pub(super) fn apply(&self, state: &MultiPaxosState, action: Action) -> MultiPaxosState {
+        let mut next = state.clone();
+        match action {
+            Action::Phase1a { b } => {
+                next.msgs.insert(Msg::M1a { bal: b });
+            }
+            Action::Phase2a { b, s, v, .. } => {
+                next.msgs.insert(Msg::M2a {
+                    bal: b,
+                    slot: s,
+                    val: v,
+                });
+            }
+            Action::Phase1b { a, m } => {
+                let Msg::M1a { bal } = m else {
+                    unreachable!("Phase1b receives a 1a")
+                };
+                next.max_bal[index(a)] = bal;
+                let votes = state.votes[index(a)];
+                next.msgs.insert(Msg::M1b { acc: a, bal, votes });
+            }
+            Action::Phase2b { a, m } => {
+                let Msg::M2a { bal, slot, val } = m else {
+                    unreachable!("Phase2b receives a 2a")
+                };
+                next.max_bal[index(a)] = bal;
+                next.votes[index(a)][index(slot)] = Vote { bal, val };
+                next.msgs.insert(Msg::M2b {
+                    acc: a,
+                    bal,
+                    slot,
+                    val,
+                });
+            }
+            Action::Apply { r, v } => next.applied[index(r)].push(v),
+            Action::CatchUp { r, p } => {
+                let len = state.applied[index(r)].len();
+                next.applied[index(r)].push(state.applied[index(p)][len]);
+            }
+        }
+        next
+    }
+
+    /// `SafeValues(Q, b, s)`.
+    fn safe_values(&self, state: &MultiPaxosState, q: Quorum, b: Ballot, s: Slot) -> Vec<Value> {
+        let promises: Vec<(Acceptor, [Vote; super::state::SLOTS_MAX])> = state
+            .msgs
+            .iter()
+            .filter_map(|m| match *m {
+                Msg::M1b { acc, bal, votes } if bal == b && q.contains(acc) => Some((acc, votes)),
+                _ => None,
+            })
+            .collect();
+        if !q
+            .members()
+            .all(|a| promises.iter().any(|&(acc, _)| acc == a))
+        {
+            return Vec::new();
+        }
+        let voted_in = |t: Slot| {
+            promises
+                .iter()
+                .filter(move |(_, v)| v[index(t)].bal != NO_BALLOT)
+        };
+        let top = voted_in(s).map(|(_, v)| v[index(s)].bal).max();
+        if let Some(top) = top {
+            let mut values: Vec<Value> = voted_in(s)
+                .filter(|(_, v)| v[index(s)].bal == top)
+                .map(|(_, v)| v[index(s)].val)
+                .collect();
+            values.sort_unstable();
+            values.dedup();
+            return values;
+        }
+        let hole = (s + 1..=self.constants.num_slots).any(|t| voted_in(t).next().is_some());
+        if hole {
+            vec![NO_OP]
+        } else {
+            self.commands().collect()
+        }
+    }
+
+    /// `ChosenValues(s)`.
+    pub(super) fn chosen_values(&self, state: &MultiPaxosState, s: Slot) -> Vec<Value> {
+        self.values()
+            .filter(|&v| self.ballots().any(|b| self.chosen_in(state, s, v, b)))
+            .collect()
+    }
+
+    /// `ChosenIn(s, v, b)`: a quorum voted for `v` in `s` in `b`.
+    pub(super) fn chosen_in(&self, state: &MultiPaxosState, s: Slot, v: Value, b: Ballot) -> bool {
+        let voters = self
+            .acceptors()
+            .filter(|&a| voted_for_in(state, a, s, v, b))
+            .count() as u32;
+        2 * voters > u32::from(self.constants.num_acceptors)
+    }
+}
+
+/// `\E m \in msgs : m.type = "2a" /\ m.bal = b /\ m.slot = s`.
+fn proposed_in(state: &MultiPaxosState, b: Ballot, s: Slot) -> bool {
+    state
+        .msgs
+        .iter()
+        .any(|m| matches!(*m, Msg::M2a { bal, slot, .. } if bal == b && slot == s))
+}
+
+/// `VotedForIn(a, s, v, b)`.
+pub(super) fn voted_for_in(
+    state: &MultiPaxosState,
+    a: Acceptor,
+    s: Slot,
+    v: Value,
+    b: Ballot,
+) -> bool {
+    state.msgs.contains(&Msg::M2b {
+        acc: a,
+        bal: b,
+        slot: s,
+        val: v,
+    })
+}

@@ -1,0 +1,142 @@
+//! The state of `MultiPaxos.tla`: exactly its four variables.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// A ballot; `-1` is the spec's `NoBallot`.
+pub type Ballot = i8;
+/// A value: `0` is `NoOp`, `1..NumCommands` the commands, `-1` the spec's `None`.
+pub type Value = i8;
+/// A slot, `1..NumSlots`.
+pub type Slot = u8;
+/// An acceptor, `1..NumAcceptors`.
+pub type Acceptor = u8;
+/// A replica, `1..NumReplicas`.
+pub type Replica = u8;
+
+/// `NoBallot`.
+pub const NO_BALLOT: Ballot = -1;
+/// `NoOp`.
+pub const NO_OP: Value = 0;
+/// `None`: no value.
+pub const NONE: Value = -1;
+/// The most slots a state holds.
+pub const SLOTS_MAX: usize = 4;
+
+/// An acceptor's latest vote in one slot: the spec's `Vote` record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Vote {
+    /// `bal`.
+    pub bal: Ballot,
+    /// `val`.
+    pub val: Value,
+}
+
+/// `NoVote`.
+pub const NO_VOTE: Vote = Vote {
+    bal: NO_BALLOT,
+    val: NONE,
+};
+
+/// A vote per slot, slot `s` at index `s - 1`; slots past `NumSlots` hold [`NO_VOTE`].
+pub type Votes = [Vote; SLOTS_MAX];
+
+/// A message of the spec's `Message` set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Msg {
+    /// `[type |-> "1a", bal]`.
+    M1a {
+        /// `bal`.
+        bal: Ballot,
+    },
+    /// `[type |-> "1b", acc, bal, votes]`.
+    M1b {
+        /// `acc`.
+        acc: Acceptor,
+        /// `bal`.
+        bal: Ballot,
+        /// `votes`.
+        votes: Votes,
+    },
+    /// `[type |-> "2a", bal, slot, val]`.
+    M2a {
+        /// `bal`.
+        bal: Ballot,
+        /// `slot`.
+        slot: Slot,
+        /// `val`.
+        val: Value,
+    },
+    /// `[type |-> "2b", acc, bal, slot, val]`.
+    M2b {
+        /// `acc`.
+        acc: Acceptor,
+        /// `bal`.
+        bal: Ballot,
+        /// `slot`.
+        slot: Slot,
+        /// `val`.
+        val: Value,
+    },
+}
+
+/// One state of the spec.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MultiPaxosState {
+    /// `maxBal[a]` at index `a - 1`.
+    pub max_bal: Vec<Ballot>,
+    /// `votes[a]` at index `a - 1`.
+    pub votes: Vec<Votes>,
+    /// `msgs`.
+    pub msgs: BTreeSet<Msg>,
+    /// `applied[r]` at index `r - 1`.
+    pub applied: Vec<Vec<Value>>,
+}
+
+impl MultiPaxosState {
+    /// The spec's `Init`.
+    pub fn init(num_acceptors: u8, num_replicas: u8) -> MultiPaxosState {
+        MultiPaxosState {
+            max_bal: vec![NO_BALLOT; usize::from(num_acceptors)],
+            votes: vec![[NO_VOTE; SLOTS_MAX]; usize::from(num_acceptors)],
+            msgs: BTreeSet::new(),
+            applied: vec![Vec::new(); usize::from(num_replicas)],
+        }
+    }
+}
+
+/// A value as the spec prints it.
+pub struct ShowValue(pub Value);
+
+impl fmt::Display for ShowValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            NONE => write!(f, "None"),
+            NO_OP => write!(f, "NoOp"),
+            v => write!(f, "c{v}"),
+        }
+    }
+}
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Msg::M1a { bal } => write!(f, "1a(b={bal})"),
+            Msg::M1b { acc, bal, votes } => {
+                let shown: Vec<String> = (1..)
+                    .zip(votes)
+                    .filter(|(_, v)| *v != NO_VOTE)
+                    .map(|(s, v)| format!("s{s}=({}, {})", v.bal, ShowValue(v.val)))
+                    .collect();
+                write!(f, "1b(a{acc}, b={bal}, votes=[{}])", shown.join(", "))
+            }
+            Msg::M2a { bal, slot, val } => write!(f, "2a(b={bal}, s={slot}, {})", ShowValue(val)),
+            Msg::M2b {
+                acc,
+                bal,
+                slot,
+                val,
+            } => write!(f, "2b(a{acc}, b={bal}, s={slot}, {})", ShowValue(val)),
+        }
+    }
+}

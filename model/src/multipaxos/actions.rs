@@ -4,7 +4,7 @@
 use super::state::{
     Acceptor, Ballot, Msg, MultiPaxosState, Replica, Slot, Value, Vote, NO_BALLOT, NO_OP,
 };
-use super::MultiPaxosModel;
+use super::{Bug, MultiPaxosModel};
 use crate::paxos::Quorum;
 use std::fmt;
 
@@ -86,7 +86,7 @@ impl MultiPaxosModel {
         for b in self.ballots() {
             actions.push(Action::Phase1a { b });
             for s in self.slots() {
-                if proposed_in(state, b, s) {
+                if proposed_in(state, b, s) && self.bug != Some(Bug::SecondProposalInSlot) {
                     continue;
                 }
                 for &q in &self.quorums {
@@ -102,7 +102,10 @@ impl MultiPaxosModel {
                     Msg::M1a { bal } if bal > state.max_bal[index(a)] => {
                         actions.push(Action::Phase1b { a, m });
                     }
-                    Msg::M2a { bal, .. } if bal >= state.max_bal[index(a)] => {
+                    Msg::M2a { bal, .. }
+                        if bal >= state.max_bal[index(a)]
+                            || self.bug == Some(Bug::VoteBelowPromise) =>
+                    {
                         actions.push(Action::Phase2b { a, m });
                     }
                     _ => {}
@@ -112,7 +115,11 @@ impl MultiPaxosModel {
         for r in self.replicas() {
             let next = state.applied[index(r)].len() + 1;
             if next <= usize::from(self.constants.num_slots) {
-                for v in self.chosen_values(state, next as Slot) {
+                let values = match self.bug {
+                    Some(Bug::ApplyUnchosen) => self.values().collect(),
+                    _ => self.chosen_values(state, next as Slot),
+                };
+                for v in values {
                     actions.push(Action::Apply { r, v });
                 }
             }
@@ -161,8 +168,12 @@ impl MultiPaxosModel {
             }
             Action::Apply { r, v } => next.applied[index(r)].push(v),
             Action::CatchUp { r, p } => {
-                let len = state.applied[index(r)].len();
-                next.applied[index(r)].push(state.applied[index(p)][len]);
+                let peer = &state.applied[index(p)];
+                let entry = match self.bug {
+                    Some(Bug::CatchUpWrongEntry) => peer.len() - 1,
+                    _ => state.applied[index(r)].len(),
+                };
+                next.applied[index(r)].push(peer[entry]);
             }
         }
         next
@@ -190,6 +201,9 @@ impl MultiPaxosModel {
                 .filter(move |(_, v)| v[index(t)].bal != NO_BALLOT)
         };
         let top = voted_in(s).map(|(_, v)| v[index(s)].bal).max();
+        if top.is_some() && self.bug == Some(Bug::IgnoreReportedVotes) {
+            return self.values().collect();
+        }
         if let Some(top) = top {
             let mut values: Vec<Value> = voted_in(s)
                 .filter(|(_, v)| v[index(s)].bal == top)
@@ -202,6 +216,8 @@ impl MultiPaxosModel {
         let hole = (s + 1..=self.constants.num_slots).any(|t| voted_in(t).next().is_some());
         if hole {
             vec![NO_OP]
+        } else if self.bug == Some(Bug::ProposeNoneWhenFree) {
+            vec![super::state::NONE]
         } else {
             self.commands().collect()
         }

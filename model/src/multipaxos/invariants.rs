@@ -87,7 +87,20 @@ fn type_ok(model: &MultiPaxosModel, state: &MultiPaxosState) -> bool {
         .applied
         .iter()
         .all(|log| log.len() <= slots && log.iter().all(|&v| value(v)));
-    state.max_bal.iter().all(|&b| ballot(b)) && votes_ok && applied_ok
+    let slot = |s: Slot| (1..=model.constants.num_slots).contains(&s);
+    let acceptor = |a: u8| (1..=model.constants.num_acceptors).contains(&a);
+    let msgs_ok = state.msgs.iter().all(|m| match *m {
+        Msg::M1a { bal } => ballot(bal) && bal != NO_BALLOT,
+        Msg::M1b { acc, bal, .. } => acceptor(acc) && ballot(bal) && bal != NO_BALLOT,
+        Msg::M2a { bal, slot: s, val } => ballot(bal) && bal != NO_BALLOT && slot(s) && value(val),
+        Msg::M2b {
+            acc,
+            bal,
+            slot: s,
+            val,
+        } => acceptor(acc) && ballot(bal) && bal != NO_BALLOT && slot(s) && value(val),
+    });
+    state.max_bal.iter().all(|&b| ballot(b)) && votes_ok && applied_ok && msgs_ok
 }
 
 fn agreement(model: &MultiPaxosModel, state: &MultiPaxosState) -> bool {

@@ -7,10 +7,12 @@
 //! state in plain ordered containers; it trades speed for being easy to check against the spec.
 
 mod actions;
+mod bugs;
 mod invariants;
 mod state;
 
 pub use actions::Action;
+pub use bugs::Bug;
 pub use invariants::Invariant;
 pub use state::{
     Acceptor, Ballot, Msg, MultiPaxosState, Replica, ShowValue, Slot, Value, Vote, NONE, NO_BALLOT,
@@ -74,6 +76,8 @@ pub struct MultiPaxosModel {
     pub constants: Constants,
     /// The invariants to check, as listed in the `.cfg`.
     pub invariants: Vec<Invariant>,
+    /// A deliberate protocol bug, to show that the invariants can fail; `None` is the spec.
+    pub bug: Option<Bug>,
     /// Every quorum, in a fixed order: the witnesses of `\E Q \in Quorum`.
     quorums: Vec<Quorum>,
 }
@@ -86,6 +90,15 @@ impl MultiPaxosModel {
             quorums: Quorum::all(constants.num_acceptors),
             constants,
             invariants,
+            bug: None,
+        }
+    }
+
+    /// The same model with `bug` in its protocol.
+    pub fn with_bug(self, bug: Bug) -> MultiPaxosModel {
+        MultiPaxosModel {
+            bug: Some(bug),
+            ..self
         }
     }
 

@@ -20,6 +20,8 @@
 
 pub mod acceptor;
 pub mod learner;
+pub mod multipaxos_cell;
+pub mod network;
 pub mod proposer;
 pub mod refinement;
 pub mod spec;

@@ -13,7 +13,8 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
-use colony::paxos::{Config, Envelope, HardState, Input, Node, NodeId, Ready, Value};
+use colony::paxos::{Config, Envelope, HardState, Input, Message, Node, NodeId, Ready, Value};
+use colony_generated_tests::network::Network;
 use colony_generated_tests::refinement::{RecordedStep, Recording, RunFailure, RunSummary};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestRng, TestRunner};
@@ -81,7 +82,7 @@ struct Cell {
     configs: Vec<Config>,
     nodes: Vec<Node>,
     disks: Vec<HardState>,
-    in_flight: Vec<(NodeId, Envelope)>,
+    network: Network<Message>,
     ballot_starts_left: usize,
     recording: Recording,
     /// What each node has learned since it last started.
@@ -107,7 +108,7 @@ impl Cell {
             nodes: nodes.collect(),
             configs,
             disks: vec![HardState::default(); usize::from(size)],
-            in_flight: Vec::new(),
+            network: Network::default(),
             ballot_starts_left: BALLOT_STARTS_MAX,
             recording: Recording::new(size),
             learned: vec![None; usize::from(size)],
@@ -137,8 +138,7 @@ impl Cell {
             "persisted before sending"
         );
         let from = self.configs[node].id;
-        self.in_flight
-            .extend(ready.messages.iter().map(|m| (from, m.clone())));
+        self.network.send(from, ready.messages.iter().cloned());
         let what = format!("{what}; sends {}", show_sent(&ready.messages));
         self.record(what, Some(node), ready.messages);
         if let Some(value) = ready.learned {
@@ -176,7 +176,7 @@ impl Cell {
             // The driver proposes, then retries with a higher ballot after its retry timeout.
             let mut inputs = std::iter::once(Input::Propose(value(0)))
                 .chain((0..RETRY_TICKS).map(|_| Input::Tick));
-            while self.in_flight.is_empty() {
+            while self.network.is_empty() {
                 let input = inputs.next()?;
                 let ready = self.nodes[driver].step(input);
                 self.apply(driver, ready, "settle".to_string());
@@ -187,14 +187,8 @@ impl Cell {
     }
 
     fn deliver(&mut self, index: usize, keep_copy: bool) {
-        if self.in_flight.is_empty() {
+        let Some((from, envelope)) = self.network.take(index, keep_copy) else {
             return;
-        }
-        let index = index % self.in_flight.len();
-        let (from, envelope) = if keep_copy {
-            self.in_flight[index].clone()
-        } else {
-            self.in_flight.remove(index)
         };
         let node = usize::from(envelope.to.0) - 1;
         let what = format!("{} <- {}: {}", envelope.to, from, envelope.message);
@@ -206,10 +200,9 @@ impl Cell {
     }
 
     fn drop_message(&mut self, index: usize) {
-        if self.in_flight.is_empty() {
+        let Some((from, envelope)) = self.network.take(index, false) else {
             return;
-        }
-        let (from, envelope) = self.in_flight.remove(index % self.in_flight.len());
+        };
         let what = format!("lost {from} -> {}: {}", envelope.to, envelope.message);
         self.record(what, None, Vec::new());
     }

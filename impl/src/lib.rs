@@ -14,4 +14,5 @@
 
 pub mod cell;
 pub mod codec;
+pub mod multipaxos;
 pub mod paxos;

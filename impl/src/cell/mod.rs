@@ -28,8 +28,8 @@
 //! - An increment of an absent key treats it as 0, so it creates the key holding the amount. An
 //!   increment of a key holding bytes or a boolean fails the transaction. A delete of an absent
 //!   key succeeds and does nothing.
-//! - The bounds ([`KEY_BYTES_MAX`], [`VALUE_BYTES_MAX`], [`OPERATIONS_MAX`],
-//!   [`CONDITIONS_MAX`], [`KEYS_MAX`]) are checked on every transaction; one that would leave
+//! - The bounds ([`KEY_BYTES_MAX`], [`VALUE_BYTES_MAX`], [`TRANSACTION_BYTES_MAX`],
+//!   [`OPERATIONS_MAX`], [`CONDITIONS_MAX`], [`KEYS_MAX`]) are checked on every transaction; one that would leave
 //!   more than [`KEYS_MAX`] keys in the cell, or an integer larger than [`VALUE_BYTES_MAX`], fails.
 //! - All or nothing: when anything fails, the state is exactly as before.
 //!
@@ -65,6 +65,13 @@ pub const OPERATIONS_MAX: usize = 64;
 
 /// The most conditions in one transaction.
 pub const CONDITIONS_MAX: usize = 64;
+
+/// The most bytes of keys and values in one transaction: 512 KiB (see
+/// [`Transaction::size_bytes`]). With the other bounds it keeps an encoded transaction within
+/// [`crate::multipaxos::COMMAND_BYTES_MAX`], the longest command a cell's log takes: an
+/// integer's encoding is at most 5/4 of its size, and each of the 128 conditions and operations
+/// adds a few bytes of tags and lengths.
+pub const TRANSACTION_BYTES_MAX: usize = 512 * 1024;
 
 /// The most keys one cell holds. A cell is a tiny database: this bound, with the others, caps
 /// its size (at most about 650 MiB of keys and values, far less in practice) so that a snapshot

@@ -1,6 +1,8 @@
 //! Transactions: keys, typed values, conditions and operations, and the check of their shape.
 
-use super::{CONDITIONS_MAX, KEY_BYTES_MAX, OPERATIONS_MAX, VALUE_BYTES_MAX};
+use super::{
+    CONDITIONS_MAX, KEY_BYTES_MAX, OPERATIONS_MAX, TRANSACTION_BYTES_MAX, VALUE_BYTES_MAX,
+};
 use num_bigint::BigInt;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -125,6 +127,14 @@ pub enum TransactionError {
         /// The bound, [`KEY_BYTES_MAX`].
         max: usize,
     },
+    /// Keys and values adding up to more than [`TRANSACTION_BYTES_MAX`].
+    #[error("the keys and values add up to {bytes} bytes, more than the bound of {max} bytes (TRANSACTION_BYTES_MAX)")]
+    TooLarge {
+        /// Their size (see [`Transaction::size_bytes`]).
+        bytes: usize,
+        /// The bound, [`TRANSACTION_BYTES_MAX`].
+        max: usize,
+    },
     /// A value or an increment amount larger than [`VALUE_BYTES_MAX`].
     #[error(
         "{place}: a value of {len} bytes is larger than the bound of {max} bytes (VALUE_BYTES_MAX)"
@@ -141,7 +151,8 @@ pub enum TransactionError {
 
 impl Transaction {
     /// Checks the transaction's shape against the bounds: counts first, then each condition's and
-    /// each operation's key and value, in order; the first past its bound is the error.
+    /// each operation's key and value, in order, then their total; the first past its bound is
+    /// the error.
     ///
     /// A client calls this before proposing; [`super::StateMachine::apply`] calls it again, so
     /// that a malformed transaction that reached the log is refused alike on every replica.
@@ -158,7 +169,29 @@ impl Transaction {
         for (index, operation) in self.operations.iter().enumerate() {
             check_operation(operation, Place::Operation(index))?;
         }
+        let bytes = self.size_bytes();
+        if bytes > TRANSACTION_BYTES_MAX {
+            return Err(TransactionError::TooLarge {
+                bytes,
+                max: TRANSACTION_BYTES_MAX,
+            });
+        }
         Ok(())
+    }
+
+    /// The transaction's size as bounded by [`TRANSACTION_BYTES_MAX`]: the bytes of every key,
+    /// value and increment amount it holds (each value sized as [`Value::size_bytes`] does).
+    pub fn size_bytes(&self) -> usize {
+        let conditions = self.conditions.iter().map(|condition| match condition {
+            Condition::Exists { key } | Condition::Absent { key } => key.0.len(),
+            Condition::Equals { key, value } => key.0.len() + value.size_bytes(),
+        });
+        let operations = self.operations.iter().map(|operation| match operation {
+            Operation::Read { key } | Operation::Delete { key } => key.0.len(),
+            Operation::Write { key, value } => key.0.len() + value.size_bytes(),
+            Operation::Increment { key, amount } => key.0.len() + integer_size_bytes(amount),
+        });
+        conditions.chain(operations).fold(0, usize::saturating_add)
     }
 }
 

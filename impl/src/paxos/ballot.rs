@@ -20,6 +20,21 @@ pub struct Ballot {
     pub proposer: NodeId,
 }
 
+impl Ballot {
+    /// The ballot `proposer` starts next: its round is above every round the proposer started
+    /// before (`round_started_max`, kept across crashes, so that no ballot is started twice) and
+    /// every round it saw in a message (`round_seen_max`, so that the new ballot can win).
+    pub fn next(proposer: NodeId, round_started_max: Option<u32>, round_seen_max: u32) -> Ballot {
+        let floor = round_started_max.map_or(0, |r| r + 1);
+        let ballot = Ballot {
+            round: floor.max(round_seen_max + 1),
+            proposer,
+        };
+        assert!(round_started_max.is_none_or(|r| r < ballot.round));
+        ballot
+    }
+}
+
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "n{}", self.0)

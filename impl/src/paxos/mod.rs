@@ -12,6 +12,7 @@
 mod acceptor;
 mod ballot;
 mod learner;
+mod members;
 mod message;
 mod node;
 mod proposer;
@@ -21,6 +22,7 @@ mod wire;
 pub use acceptor::{Acceptor, AcceptorState};
 pub use ballot::{Ballot, NodeId};
 pub use learner::Learner;
+pub use members::{check_members, MembersError};
 pub use message::{Message, Value, Vote, VALUE_BYTES_MAX};
 pub use node::{Config, ConfigError, Input, Node};
 pub use proposer::Proposer;

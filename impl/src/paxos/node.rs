@@ -3,6 +3,7 @@
 use super::acceptor::{Acceptor, AcceptorState};
 use super::ballot::NodeId;
 use super::learner::Learner;
+use super::members::{check_members, MembersError};
 use super::message::{Message, Value};
 use super::proposer::Proposer;
 use super::ready::{Envelope, HardState, Ready};
@@ -22,15 +23,9 @@ pub struct Config {
 /// Why a [`Config`] is unusable.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    /// The cell has no members or more than [`MEMBERS_MAX`].
-    #[error("a cell has 1 to {MEMBERS_MAX} members, not {0}")]
-    MemberCount(usize),
-    /// A member is listed twice.
-    #[error("member {0} is listed twice")]
-    DuplicateMember(NodeId),
-    /// The node is not a member of its own cell.
-    #[error("node {0} is not among the cell's members")]
-    NotAMember(NodeId),
+    /// The member list, or the node's place in it.
+    #[error(transparent)]
+    Members(#[from] MembersError),
     /// `retry_ticks` is zero.
     #[error("retry_ticks must be at least 1")]
     RetryTicks,
@@ -71,9 +66,15 @@ impl Node {
             promised: hard_state.promised,
             vote: hard_state.vote,
         };
+        let mut proposer = Proposer::new(config.id, quorum, hard_state.round_started_max);
+        // The ballot it promised is one it saw: a ballot it starts must be above it, or its own
+        // acceptor would refuse it.
+        if let Some(promised) = hard_state.promised {
+            proposer.observe(promised);
+        }
         Ok(Node {
             acceptor: Acceptor::new(config.id, acceptor_state),
-            proposer: Proposer::new(config.id, quorum, hard_state.round_started_max),
+            proposer,
             learner: Learner::new(quorum),
             ticks_since_start: 0,
             config,
@@ -190,18 +191,7 @@ impl Node {
 }
 
 fn validate(config: &Config) -> Result<(), ConfigError> {
-    let count = config.members.len();
-    if !(1..=MEMBERS_MAX).contains(&count) {
-        return Err(ConfigError::MemberCount(count));
-    }
-    for (i, member) in config.members.iter().enumerate() {
-        if config.members[..i].contains(member) {
-            return Err(ConfigError::DuplicateMember(*member));
-        }
-    }
-    if !config.members.contains(&config.id) {
-        return Err(ConfigError::NotAMember(config.id));
-    }
+    check_members(config.id, &config.members)?;
     if config.retry_ticks == 0 {
         return Err(ConfigError::RetryTicks);
     }
@@ -224,16 +214,19 @@ mod tests {
     #[test]
     fn bad_configurations_are_refused_with_the_reason() {
         let cases = [
-            (config(1, &[]), ConfigError::MemberCount(0)),
+            (config(1, &[]), MembersError::Count(0).into()),
             (
                 config(1, &[1, 2, 3, 4, 5, 6, 7, 8]),
-                ConfigError::MemberCount(8),
+                MembersError::Count(8).into(),
             ),
             (
                 config(1, &[1, 2, 2]),
-                ConfigError::DuplicateMember(NodeId(2)),
+                MembersError::Duplicate(NodeId(2)).into(),
             ),
-            (config(4, &[1, 2, 3]), ConfigError::NotAMember(NodeId(4))),
+            (
+                config(4, &[1, 2, 3]),
+                MembersError::NotAMember(NodeId(4)).into(),
+            ),
             (
                 Config {
                     retry_ticks: 0,

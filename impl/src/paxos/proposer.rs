@@ -75,17 +75,12 @@ impl Proposer {
     /// Spec: `Phase1a(b)`. Starts a ballot above every round started or seen; the caller must
     /// persist the new `round_started_max` before sending the `1a` messages.
     pub fn start(&mut self) -> Ballot {
-        let floor = self.round_started_max.map_or(0, |r| r + 1);
-        let round = floor.max(self.round_seen_max + 1);
-        let ballot = Ballot {
-            round,
-            proposer: self.id,
-        };
+        let ballot = Ballot::next(self.id, self.round_started_max, self.round_seen_max);
         assert!(
             self.ballot().is_none_or(|current| current < ballot),
             "ballots only increase"
         );
-        self.round_started_max = Some(round);
+        self.round_started_max = Some(ballot.round);
         self.attempt = Some(Attempt {
             ballot,
             promises: BTreeMap::new(),

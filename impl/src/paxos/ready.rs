@@ -19,13 +19,14 @@ pub struct HardState {
     pub round_started_max: Option<u32>,
 }
 
-/// A message and the node it is for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Envelope {
+/// A message and the node it is for: a [`Message`] of single-decree Paxos by default, a
+/// [`crate::multipaxos::Message`] in Multi-Paxos.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Envelope<M = Message> {
     /// The receiver (possibly the sender itself: every node is also an acceptor and learner).
     pub to: NodeId,
     /// The message.
-    pub message: Message,
+    pub message: M,
 }
 
 /// Everything the caller must do after one step, **in this order**:

@@ -209,6 +209,77 @@ fn count_cases() -> Vec<Case> {
     ]
 }
 
+/// Eight writes of one-byte keys whose sizes add up to [`TRANSACTION_BYTES_MAX`] plus `extra`.
+fn writes_adding_up_to(extra: usize) -> Transaction {
+    let per_write = TRANSACTION_BYTES_MAX / 8;
+    let operations = (0..8u8)
+        .map(|i| Operation::Write {
+            key: Key(vec![b'a' + i]),
+            value: Value::Bytes(vec![i; per_write - 1 + usize::from(i == 7) * extra]),
+        })
+        .collect();
+    tx(vec![], operations)
+}
+
+fn transaction_size_cases() -> Vec<Case> {
+    vec![
+        simple(
+            "transaction at its size bound",
+            writes_adding_up_to(0),
+            Ok(vec![Written; 8]),
+        ),
+        simple(
+            "transaction past its size bound",
+            writes_adding_up_to(1),
+            Err(
+                "malformed transaction: the keys and values add up to 524289 bytes, more than \
+                 the bound of 524288 bytes (TRANSACTION_BYTES_MAX)"
+                    .into(),
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn transaction_size_at_and_past_its_bound() {
+    transaction_size_cases().into_iter().for_each(check);
+}
+
+/// The transaction whose encoding is longest for its size: every condition and operation used,
+/// each holding an integer of all ones (num-bigint writes 32-bit digits as varints, 5 bytes for
+/// 4), sizes adding up to [`TRANSACTION_BYTES_MAX`].
+#[test]
+fn the_longest_encoding_fits_a_command_of_the_log() {
+    let items = CONDITIONS_MAX + OPERATIONS_MAX;
+    let integer_bytes = TRANSACTION_BYTES_MAX / items - 1;
+    let integer: BigInt = (BigInt::from(1) << (8 * integer_bytes)) - 1;
+    let key = |i: usize| Key(vec![u8::try_from(i % 256).unwrap()]);
+    let conditions = (0..CONDITIONS_MAX)
+        .map(|i| Condition::Equals {
+            key: key(i),
+            value: Value::Integer(integer.clone()),
+        })
+        .collect();
+    let operations = (0..OPERATIONS_MAX)
+        .map(|i| Operation::Increment {
+            key: key(i),
+            amount: integer.clone(),
+        })
+        .collect();
+    let transaction = tx(conditions, operations);
+    assert_eq!(transaction.size_bytes(), TRANSACTION_BYTES_MAX);
+    let encoded = encode_transaction(&transaction).unwrap();
+    assert!(
+        encoded.len() <= crate::multipaxos::COMMAND_BYTES_MAX,
+        "{} bytes encoded",
+        encoded.len()
+    );
+    assert!(
+        encoded.len() > TRANSACTION_BYTES_MAX * 5 / 4,
+        "the worst case is reached"
+    );
+}
+
 #[test]
 fn sizes_at_and_past_their_bounds() {
     size_cases().into_iter().for_each(check);

@@ -1,0 +1,177 @@
+//! Random transaction workloads applied through the Multi-Paxos log of a simulated cell
+//! (`colony_generated_tests::multipaxos_cell`): clients propose transactions at random replicas
+//! while the network loses, duplicates and reorders messages and replicas crash and restart.
+//! After every step the cell checks that the replicas' logs are prefixes of one history and that
+//! every replica's state is the serial execution's; at the end of a run, that every result a
+//! client got is the one the serial history gives, in an order that respects real time; then,
+//! with faults over, that the cell elects a leader, decides a new transaction and converges.
+//!
+//! A failing run prints proptest's minimal list of operations, which replays the failure exactly
+//! (the core is deterministic); proptest also saves the case's seed next to this file.
+
+#![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
+
+use colony::cell::{Condition, Key, Operation, Transaction, Value};
+use colony_generated_tests::multipaxos_cell::{Fault, SimCell};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+/// Rounds of deliver-everything-then-tick a settled cell may take.
+const SETTLE_ROUNDS_MAX: usize = 200;
+
+/// One thing that happens in a run.
+#[derive(Clone, Debug)]
+enum Op {
+    Fault(Fault),
+    /// A client proposes the transaction at this replica.
+    Propose(usize, Transaction),
+}
+
+fn key() -> impl Strategy<Value = Key> {
+    prop::sample::select(vec!["a", "b", "c"]).prop_map(Key::from)
+}
+
+fn small_integer() -> impl Strategy<Value = Value> {
+    (-2i64..3).prop_map(Value::from)
+}
+
+/// Transactions over three keys, whose conditions often fail and whose increments often meet a
+/// key holding bytes, so that aborts and results both depend on the order of the log.
+fn transaction() -> impl Strategy<Value = Transaction> {
+    let condition = prop_oneof![
+        key().prop_map(|key| Condition::Exists { key }),
+        key().prop_map(|key| Condition::Absent { key }),
+        (key(), small_integer()).prop_map(|(key, value)| Condition::Equals { key, value }),
+    ];
+    let operation = prop_oneof![
+        key().prop_map(|key| Operation::Read { key }),
+        (key(), small_integer()).prop_map(|(key, value)| Operation::Write { key, value }),
+        key().prop_map(|key| Operation::Write {
+            key,
+            value: Value::from("x")
+        }),
+        key().prop_map(|key| Operation::Delete { key }),
+        (key(), -2i64..3).prop_map(|(key, n)| Operation::Increment {
+            key,
+            amount: n.into()
+        }),
+    ];
+    (vec(condition, 0..2), vec(operation, 1..4)).prop_map(|(conditions, operations)| Transaction {
+        conditions,
+        operations,
+    })
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        10 => any::<usize>().prop_map(|i| Op::Fault(Fault::Deliver(i))),
+        2 => any::<usize>().prop_map(|i| Op::Fault(Fault::Duplicate(i))),
+        2 => any::<usize>().prop_map(|i| Op::Fault(Fault::Drop(i))),
+        3 => any::<usize>().prop_map(|r| Op::Fault(Fault::Tick(r))),
+        1 => any::<usize>().prop_map(|r| Op::Fault(Fault::Crash(r))),
+        3 => (any::<usize>(), transaction()).prop_map(|(r, t)| Op::Propose(r, t)),
+    ]
+}
+
+/// Runs `ops` on a cell of `size`, then settles it and decides one more transaction.
+fn run(size: u8, ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut cell = SimCell::new(size, |config| config);
+    for op in ops {
+        match op {
+            Op::Fault(fault) => cell.fault(fault),
+            // A refusal (not the leader, queue full) is an answer the client handles.
+            Op::Propose(replica, transaction) => {
+                let _ = cell.propose(*replica, transaction.clone());
+            }
+        }
+    }
+    cell.check_results();
+    cell.settle(SETTLE_ROUNDS_MAX)
+        .map_err(TestCaseError::fail)?;
+    let decided_before = cell.history().len();
+    let settled = cell.describe();
+    let last = Transaction {
+        conditions: vec![],
+        operations: vec![Operation::Read { key: "a".into() }],
+    };
+    prop_assert!(
+        cell.propose_at_leader(0, last),
+        "the leader takes a transaction"
+    );
+    cell.settle(SETTLE_ROUNDS_MAX)
+        .map_err(TestCaseError::fail)?;
+    prop_assert!(
+        cell.history().len() > decided_before,
+        "the new transaction was not decided; settled:\n{settled}\nthen:\n{}",
+        cell.describe()
+    );
+    cell.check_results();
+    Ok(())
+}
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config(1024))]
+
+    #[test]
+    fn cell_of_3_serializes_random_workloads(ops in vec(op(), 100..400)) {
+        run(3, &ops)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    #[test]
+    fn cell_of_5_serializes_random_workloads(ops in vec(op(), 100..400)) {
+        run(5, &ops)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn cell_of_7_serializes_random_workloads(ops in vec(op(), 100..400)) {
+        run(7, &ops)?;
+    }
+}
+
+/// No faults: the first replica to time out leads, and every transaction proposed at it is
+/// decided, batched while the one-slot pipeline is busy.
+#[test]
+fn a_busy_leader_batches_behind_a_short_pipeline() {
+    let mut cell = SimCell::new(3, |mut config| {
+        config.slots_in_flight_max = 1;
+        config
+    });
+    cell.settle(SETTLE_ROUNDS_MAX).unwrap();
+    let leader = cell.stable_leader().unwrap();
+    for n in 0..10 {
+        let increment = Transaction {
+            conditions: vec![],
+            operations: vec![Operation::Increment {
+                key: "a".into(),
+                amount: n.into(),
+            }],
+        };
+        cell.propose(leader, increment).unwrap();
+    }
+    cell.settle(SETTLE_ROUNDS_MAX).unwrap();
+    cell.check_results();
+    let batch_sizes: Vec<usize> = cell.history().iter().map(|e| e.commands().len()).collect();
+    assert_eq!(
+        batch_sizes,
+        vec![1, 9],
+        "one in flight, the other nine in one batch"
+    );
+    assert_eq!(cell.submitted_and_completed(), (10, 10));
+}

@@ -1,0 +1,34 @@
+//! The members of a cell: who takes part, checked once for both protocols.
+
+use super::ballot::NodeId;
+use super::MEMBERS_MAX;
+
+/// Why a cell's member list, or a node's place in it, is unusable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MembersError {
+    /// The cell has no members or more than [`MEMBERS_MAX`].
+    #[error("a cell has 1 to {MEMBERS_MAX} members, not {0}")]
+    Count(usize),
+    /// A member is listed twice.
+    #[error("member {0} is listed twice")]
+    Duplicate(NodeId),
+    /// The node is not a member of its own cell.
+    #[error("node {0} is not among the cell's members")]
+    NotAMember(NodeId),
+}
+
+/// Checks that `members` is a cell of 1 to [`MEMBERS_MAX`] distinct nodes including `id`.
+pub fn check_members(id: NodeId, members: &[NodeId]) -> Result<(), MembersError> {
+    if !(1..=MEMBERS_MAX).contains(&members.len()) {
+        return Err(MembersError::Count(members.len()));
+    }
+    for (i, member) in members.iter().enumerate() {
+        if members[..i].contains(member) {
+            return Err(MembersError::Duplicate(*member));
+        }
+    }
+    if !members.contains(&id) {
+        return Err(MembersError::NotAMember(id));
+    }
+    Ok(())
+}

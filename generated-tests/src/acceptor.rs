@@ -2,7 +2,7 @@
 
 use crate::spec::{envelopes, from_proposer, hard_state, SpecLocal, SpecMsg};
 pub use crate::spec::{m1a, m1b, m2a, m2b};
-use crate::walk::{ensure_eq, walk, Replay, Scenario};
+use crate::walk::{self, ensure_eq, walk, Receiver, Scenario, TableWalker};
 use colony::paxos::{Config, HardState, Input, Node, NodeId, Ready};
 
 /// The spec's outcome of one delivery: the acceptor's new variables and the message it sends,
@@ -14,7 +14,7 @@ pub type Step = (SpecMsg, Outcome);
 
 /// One row of an acceptor's transition table: from these variables, this message gives this
 /// outcome.
-pub type Transition = (SpecLocal, SpecMsg, Outcome);
+pub type Transition = walk::Transition<Acceptor>;
 
 /// Restarts node 1 of a cell of `n` from the durable state of spec variables `prior`, delivers
 /// each step's message, and asserts after each that the node persisted exactly the spec's new
@@ -39,41 +39,17 @@ pub fn check_all(
     transitions: &[Transition],
     combinations: u64,
 ) {
-    let start = Walker {
-        acceptor: Acceptor::restart(n, prior),
+    let start = TableWalker {
+        node: Acceptor::restart(n, prior),
         messages: scenario.messages,
         transitions,
     };
     walk(scenario, start, combinations);
 }
 
-#[derive(Clone)]
-struct Walker<'a> {
-    acceptor: Acceptor,
-    messages: &'a [SpecMsg],
-    transitions: &'a [Transition],
-}
-
-impl Replay for Walker<'_> {
-    fn deliver(&mut self, index: usize) -> Result<(), String> {
-        let deliver = self.messages[index];
-        let local = self.acceptor.local;
-        let Some(&(_, _, outcome)) = self
-            .transitions
-            .iter()
-            .find(|&&(from, m, _)| from == local && m == deliver)
-        else {
-            return Err(format!(
-                "the table has no row for {local:?} and {deliver:?}"
-            ));
-        };
-        self.acceptor.receive(deliver, outcome)
-    }
-}
-
 /// Node 1 of a cell, and the spec variables its durable state stands for.
 #[derive(Clone)]
-struct Acceptor {
+pub struct Acceptor {
     n: u8,
     node: Node,
     local: SpecLocal,
@@ -95,6 +71,16 @@ impl Acceptor {
             local: prior,
             durable,
         }
+    }
+}
+
+impl Receiver for Acceptor {
+    type Local = SpecLocal;
+    type Msg = SpecMsg;
+    type Sent = SpecMsg;
+
+    fn local(&self) -> SpecLocal {
+        self.local
     }
 
     /// Delivers `deliver` and checks that the node persists and sends exactly what `outcome`

@@ -20,7 +20,7 @@
 
 pub mod acceptor;
 pub mod learner;
-pub mod multipaxos_cell;
+pub mod multipaxos;
 pub mod network;
 pub mod proposer;
 pub mod refinement;

@@ -9,8 +9,21 @@
 //! ([`colony_model::deliveries`]) and replays them. Combinations share prefixes, so each one
 //! costs one step of a cloned node, not a replay from the start.
 
-use crate::spec::{label, SpecMsg};
+use crate::spec::SpecMsg;
 use colony_model::deliveries;
+use std::fmt::Debug;
+
+/// A spec message as the generator names it in a combination's name (`1a_b1`).
+pub trait Label: Copy + Debug {
+    /// The label.
+    fn label(self) -> String;
+}
+
+impl Label for SpecMsg {
+    fn label(self) -> String {
+        crate::spec::label(self)
+    }
+}
 
 /// A node under test, with what the spec expects of it, that can take one delivery.
 pub trait Replay: Clone {
@@ -19,13 +32,76 @@ pub trait Replay: Clone {
     fn deliver(&mut self, index: usize) -> Result<(), String>;
 }
 
-/// One scenario's table-driven case: its name's prefix, its messages, and which of them are
-/// interchangeable (`classes[i]` is message `i`'s class).
-pub struct Scenario<'a> {
+/// A node restarted from a spec state that takes one delivery and checks what it does against
+/// the spec's outcome: the next state and the message sent, or `None` for nothing.
+pub trait Receiver: Clone {
+    /// The node's variables, as the spec writes them.
+    type Local: Copy + PartialEq + Debug;
+    /// A message the node receives, as the spec writes it.
+    type Msg: Copy + PartialEq + Debug;
+    /// A message the node sends, as the spec writes it.
+    type Sent: Copy;
+    /// The node's variables now.
+    fn local(&self) -> Self::Local;
+    /// Delivers `deliver`, checks the node did exactly `outcome`, and moves to its state.
+    fn receive(
+        &mut self,
+        deliver: Self::Msg,
+        outcome: Option<(Self::Local, Self::Sent)>,
+    ) -> Result<(), String>;
+}
+
+/// One row of a node's transition table: from these variables, this message gives this outcome.
+pub type Transition<R> = (
+    <R as Receiver>::Local,
+    <R as Receiver>::Msg,
+    Option<(<R as Receiver>::Local, <R as Receiver>::Sent)>,
+);
+
+/// A [`Receiver`] walking a scenario, which looks each delivery's outcome up in a table.
+pub struct TableWalker<'a, R: Receiver> {
+    /// The node.
+    pub node: R,
+    /// The scenario's messages.
+    pub messages: &'a [R::Msg],
+    /// The spec's outcome of every message from every state the node passes through.
+    pub transitions: &'a [Transition<R>],
+}
+
+impl<R: Receiver> Clone for TableWalker<'_, R> {
+    fn clone(&self) -> Self {
+        TableWalker {
+            node: self.node.clone(),
+            messages: self.messages,
+            transitions: self.transitions,
+        }
+    }
+}
+
+impl<R: Receiver> Replay for TableWalker<'_, R> {
+    fn deliver(&mut self, index: usize) -> Result<(), String> {
+        let deliver = self.messages[index];
+        let local = self.node.local();
+        let Some(&(_, _, outcome)) = self
+            .transitions
+            .iter()
+            .find(|&&(from, m, _)| from == local && m == deliver)
+        else {
+            return Err(format!(
+                "the table has no row for {local:?} and {deliver:?}"
+            ));
+        };
+        self.node.receive(deliver, outcome)
+    }
+}
+
+/// One scenario's table-driven case: its name's prefix, its messages (of `Paxos.tla`, unless
+/// said otherwise), and which of them are interchangeable (`classes[i]` is message `i`'s class).
+pub struct Scenario<'a, M = SpecMsg> {
     /// The prefix of every combination's name, such as `learner_n7_one_ballot`.
     pub prefix: &'a str,
     /// The messages that may arrive.
-    pub messages: &'a [SpecMsg],
+    pub messages: &'a [M],
     /// Message `i`'s class: messages of one class are interchangeable.
     pub classes: &'a [u8],
 }
@@ -33,7 +109,7 @@ pub struct Scenario<'a> {
 /// Replays every folded combination of `scenario` from `start`, and checks that there are as
 /// many as the generator counted. A failure names the combination the way the generator names
 /// it, with every delivery in order, so that it can be replayed by hand.
-pub fn walk<R: Replay>(scenario: &Scenario<'_>, start: R, combinations_expected: u64) {
+pub fn walk<M: Label, R: Replay>(scenario: &Scenario<'_, M>, start: R, combinations_expected: u64) {
     assert_eq!(scenario.messages.len(), scenario.classes.len());
     // `after[i]` is the node after the first `i` deliveries of the current combination. The
     // enumeration is depth-first and visits a combination right after one of its prefixes or
@@ -65,10 +141,10 @@ pub fn walk<R: Replay>(scenario: &Scenario<'_>, start: R, combinations_expected:
 }
 
 /// `{prefix}_deliver_{delivered...}_drop_{lost...}`, as the generator names combinations.
-fn name(scenario: &Scenario<'_>, sequence: &[usize]) -> String {
+fn name<M: Label>(scenario: &Scenario<'_, M>, sequence: &[usize]) -> String {
     let mut name = format!("{}_deliver", scenario.prefix);
     for &i in sequence {
-        name += &format!("_{}", label(scenario.messages[i]));
+        name += &format!("_{}", scenario.messages[i].label());
     }
     let lost: Vec<usize> = (0..scenario.messages.len())
         .filter(|i| !sequence.contains(i))
@@ -77,7 +153,7 @@ fn name(scenario: &Scenario<'_>, sequence: &[usize]) -> String {
         name += "_drop";
     }
     for i in lost {
-        name += &format!("_{}", label(scenario.messages[i]));
+        name += &format!("_{}", scenario.messages[i].label());
     }
     name
 }

@@ -1,5 +1,5 @@
 //! Random transaction workloads applied through the Multi-Paxos log of a simulated cell
-//! (`colony_generated_tests::multipaxos_cell`): clients propose transactions at random replicas
+//! (`colony_generated_tests::multipaxos::cell`): clients propose transactions at random replicas
 //! while the network loses, duplicates and reorders messages and replicas crash and restart.
 //! After every step the cell checks that the replicas' logs are prefixes of one history and that
 //! every replica's state is the serial execution's; at the end of a run, that every result a
@@ -12,7 +12,7 @@
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
 use colony::cell::{Condition, Key, Operation, Transaction, Value};
-use colony_generated_tests::multipaxos_cell::{Fault, SimCell};
+use colony_generated_tests::multipaxos::cell::{Fault, SimCell};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;

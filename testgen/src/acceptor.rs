@@ -9,12 +9,12 @@
 //! as witness is either enabled, and then the spec's next state fixes exactly what the acceptor
 //! persists and sends, or not enabled, and then the acceptor must do nothing.
 
-use crate::tables::TableCase;
+use crate::tables::{transition_rows, TableCase};
 use crate::{bounded_model, combination_name, lost_messages, Row};
 use colony_model::deliveries;
 use colony_model::paxos::{Action, Msg, PaxosModel, PaxosState, ShowValue};
 use stateright::Model;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The acceptor under test: the spec's `a1`.
 pub const ACCEPTOR: u8 = 1;
@@ -189,23 +189,9 @@ pub fn tables(n: u8, reachable: &[PaxosState]) -> (Vec<(Scenario, Vec<Table>)>, 
 
 fn table(model: &PaxosModel, n: u8, prior: Local, scenario: &Scenario) -> Table {
     let classes: Vec<u8> = (0..scenario.messages.len() as u8).collect();
-    let mut rows = BTreeMap::new();
-    let combinations = deliveries::for_each(&classes, &mut |sequence| {
-        let mut current = prior;
-        for &index in sequence {
-            let m = scenario.messages[index];
-            let outcome = *rows
-                .entry((current, m))
-                .or_insert_with(|| expect(model, n, current, m));
-            if let Some((next, _)) = outcome {
-                current = next;
-            }
-        }
+    let (rows, combinations) = transition_rows(prior, &scenario.messages, |local, m| {
+        expect(model, n, local, m)
     });
-    let rows = rows
-        .into_iter()
-        .map(|((from, m), outcome)| (from, m, outcome))
-        .collect();
     let name = format!("acceptor_n{n}_{}_{}", scenario.label, prior_label(prior));
     Table {
         prior,

@@ -17,6 +17,7 @@ use colony_model::paxos::{Constants, Msg, PaxosModel};
 
 pub mod acceptor;
 pub mod learner;
+pub mod multipaxos;
 pub mod proposer;
 pub mod reachable;
 pub mod render;
@@ -86,12 +87,16 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         ]);
         rows.extend([acceptor_row, learner_row, proposer_row]);
     }
+    let (follower_tables, follower_rows) = multipaxos::follower::tables();
+    let follower_file = multipaxos::render::follower_file(&follower_tables);
+    files.push(file("multipaxos_follower.rs".to_string(), follower_file));
+    rows.extend(follower_rows);
     rows.sort_by_key(|row| (role_order(row.role), row.n));
     (files, rows)
 }
 
 fn role_order(role: &str) -> usize {
-    ["acceptor", "learner", "proposer"]
+    ["acceptor", "learner", "proposer", "mp follower"]
         .iter()
         .position(|&r| r == role)
         .unwrap_or(usize::MAX)

@@ -13,12 +13,16 @@
 use colony_model::paxos::{Msg, PaxosModel, PaxosState};
 use stateright::Model;
 use std::collections::{HashSet, VecDeque};
+use std::hash::Hash;
 
 /// More states than any configuration the generator uses reaches; a bound on the search.
 const STATES_MAX: usize = 1_000_000;
 
-/// Every state the model reaches, breadth-first.
-pub fn all(model: &PaxosModel) -> Vec<PaxosState> {
+/// Every state the model reaches, breadth-first: of `Paxos.tla`'s model, or of any other.
+pub fn all<M: Model>(model: &M) -> Vec<M::State>
+where
+    M::State: Hash + Eq + Clone,
+{
     search(model, |state| state)
 }
 
@@ -28,9 +32,12 @@ pub fn up_to_acceptor_permutation(model: &PaxosModel) -> Vec<PaxosState> {
     search(model, sort_acceptors)
 }
 
-fn search(model: &PaxosModel, canonical: impl Fn(PaxosState) -> PaxosState) -> Vec<PaxosState> {
-    let mut seen: HashSet<PaxosState> = model.init_states().into_iter().map(&canonical).collect();
-    let mut queue: VecDeque<PaxosState> = seen.iter().cloned().collect();
+fn search<M: Model>(model: &M, canonical: impl Fn(M::State) -> M::State) -> Vec<M::State>
+where
+    M::State: Hash + Eq + Clone,
+{
+    let mut seen: HashSet<M::State> = model.init_states().into_iter().map(&canonical).collect();
+    let mut queue: VecDeque<M::State> = seen.iter().cloned().collect();
     let mut all = Vec::new();
     let mut actions = Vec::new();
     while let Some(state) = queue.pop_front() {

@@ -21,17 +21,56 @@ use std::collections::BTreeMap;
 
 /// One table-driven case: a scenario, and a table of what the spec expects.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TableCase<R> {
+pub struct TableCase<R, M = Msg> {
     /// The test's name, and the prefix of every combination's name.
     pub name: String,
-    /// The messages that may arrive, each lost, delivered once or twice, in any order.
-    pub messages: Vec<Msg>,
+    /// The messages that may arrive, each lost, delivered once or twice, in any order (of
+    /// `Paxos.tla` unless said otherwise).
+    pub messages: Vec<M>,
     /// Message `i`'s class: messages of one class are interchangeable.
     pub classes: Vec<u8>,
     /// The model's expectations.
     pub rows: Vec<R>,
     /// How many folded combinations the scenario has.
     pub combinations: u64,
+}
+
+/// One row of a transition table: from this state, this message gives this outcome.
+pub type TransitionRow<L, M, S> = (L, M, Option<(L, S)>);
+
+/// The rows of an acceptor's transition table: from every state it passes through in any
+/// combination of `messages` (none folded) starting at `prior`, each message's outcome as
+/// `expect` gives it (the next state and the message sent, or `None` when the spec's action is
+/// not enabled); and the number of combinations. `expect` is asked once per state and message.
+pub fn transition_rows<L, M, S>(
+    prior: L,
+    messages: &[M],
+    mut expect: impl FnMut(L, M) -> Option<(L, S)>,
+) -> (Vec<TransitionRow<L, M, S>>, u64)
+where
+    L: Copy + Ord,
+    M: Copy + Ord,
+    S: Copy,
+{
+    let classes: Vec<u8> = (0..messages.len() as u8).collect();
+    let mut rows = BTreeMap::new();
+    let combinations = deliveries::for_each(&classes, &mut |sequence| {
+        let mut current = prior;
+        for &index in sequence {
+            let m = messages[index];
+            let outcome = *rows
+                .entry((current, m))
+                .or_insert_with(|| expect(current, m));
+            if let Some((next, _)) = outcome {
+                current = next;
+            }
+        }
+    });
+    let rows = rows
+        .into_iter()
+        .map(|((from, m), outcome)| (from, m, outcome))
+        .collect();
+    (rows, combinations)
 }
 
 /// Message `i`'s class: the index of the first message equal to it but for its sender.

@@ -1,0 +1,194 @@
+//! `MultiPaxos.tla`'s notation, and its mapping to the implementation's types.
+//!
+//! Ballots map as for single-decree Paxos ([`crate::spec::ballot`]: round `b`, owned by a node
+//! other than node 1, the one under test). Values: `NoOp` (0) is [`Entry::NoOp`], command `c`
+//! is an entry holding the one command `"c{c}"`. Slots map to themselves.
+
+use crate::spec::{ballot, proposer_of};
+use crate::walk::Label;
+use colony::multipaxos::{Command, Entry, Envelope, HardState, Message, Slot, Vote};
+use colony::paxos::{Ballot, NodeId};
+use std::collections::BTreeMap;
+
+/// The slots of the generated cases: `1..NumSlots` with `NumSlots = 2`.
+pub const SLOTS: usize = 2;
+
+/// A vote as the spec writes it: `(bal, val)`, `(-1, -1)` for `NoVote`.
+pub type SpecVote = (i8, i8);
+
+/// An acceptor's variables as the spec writes them: `(maxBal, votes)`.
+pub type SpecLocal = (i8, [SpecVote; SLOTS]);
+
+/// A message as the spec writes it (`tla/MultiPaxos.tla`'s `Message` set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MpMsg {
+    /// `[type |-> "1a", bal]`.
+    M1a {
+        /// `bal`.
+        bal: i8,
+    },
+    /// `[type |-> "1b", acc, bal, votes]`.
+    M1b {
+        /// `acc`.
+        acc: u8,
+        /// `bal`.
+        bal: i8,
+        /// `votes`, slot 1 first.
+        votes: [SpecVote; SLOTS],
+    },
+    /// `[type |-> "2a", bal, slot, val]`.
+    M2a {
+        /// `bal`.
+        bal: i8,
+        /// `slot`.
+        slot: u8,
+        /// `val`.
+        val: i8,
+    },
+    /// `[type |-> "2b", acc, bal, slot, val]`.
+    M2b {
+        /// `acc`.
+        acc: u8,
+        /// `bal`.
+        bal: i8,
+        /// `slot`.
+        slot: u8,
+        /// `val`.
+        val: i8,
+    },
+}
+
+/// `[type |-> "1a", bal]`.
+pub fn m1a(bal: i8) -> MpMsg {
+    MpMsg::M1a { bal }
+}
+/// `[type |-> "1b", acc, bal, votes]`.
+pub fn m1b(acc: u8, bal: i8, votes: [SpecVote; SLOTS]) -> MpMsg {
+    MpMsg::M1b { acc, bal, votes }
+}
+/// `[type |-> "2a", bal, slot, val]`.
+pub fn m2a(bal: i8, slot: u8, val: i8) -> MpMsg {
+    MpMsg::M2a { bal, slot, val }
+}
+/// `[type |-> "2b", acc, bal, slot, val]`.
+pub fn m2b(acc: u8, bal: i8, slot: u8, val: i8) -> MpMsg {
+    MpMsg::M2b {
+        acc,
+        bal,
+        slot,
+        val,
+    }
+}
+
+impl Label for MpMsg {
+    /// `1a_b1`, `1b_a2_b1`, `2a_b0_s1_c1`, `2b_a3_b0_s2_noop`.
+    fn label(self) -> String {
+        let value = |v: i8| match v {
+            0 => "noop".to_string(),
+            v => format!("c{v}"),
+        };
+        match self {
+            MpMsg::M1a { bal } => format!("1a_b{bal}"),
+            MpMsg::M1b { acc, bal, .. } => format!("1b_a{acc}_b{bal}"),
+            MpMsg::M2a { bal, slot, val } => format!("2a_b{bal}_s{slot}_{}", value(val)),
+            MpMsg::M2b {
+                acc,
+                bal,
+                slot,
+                val,
+            } => format!("2b_a{acc}_b{bal}_s{slot}_{}", value(val)),
+        }
+    }
+}
+
+/// Spec value `v` as an entry.
+pub fn entry(v: i8) -> Entry {
+    match v {
+        0 => Entry::NoOp,
+        v if v > 0 => Entry::Batch(vec![Command(format!("c{v}").into_bytes())]),
+        _ => panic!("None is not a value"),
+    }
+}
+
+fn spec_ballot(b: i8, n: u8) -> Ballot {
+    ballot(b, n).unwrap_or_else(|| panic!("a message carries a ballot, not {b}"))
+}
+
+/// An acceptor's votes, as the implementation keeps them: the slots with a vote.
+pub fn votes(spec: [SpecVote; SLOTS], n: u8) -> BTreeMap<Slot, Vote> {
+    (1..)
+        .zip(spec)
+        .filter_map(|(slot, (bal, val))| {
+            let vote = Vote {
+                ballot: ballot(bal, n)?,
+                entry: entry(val),
+            };
+            Some((Slot(slot), vote))
+        })
+        .collect()
+}
+
+/// The acceptor's hard state for spec variables `local` (it never led, so it started nothing).
+pub fn hard_state(local: SpecLocal, n: u8) -> HardState {
+    HardState {
+        promised: ballot(local.0, n),
+        round_started_max: None,
+    }
+}
+
+/// A message a spec leader sends, as the implementation's message and its sender. A `1a` asks
+/// about every slot (`first_slot` 1), as the spec's does.
+pub fn from_leader(m: MpMsg, n: u8) -> (NodeId, Message) {
+    match m {
+        MpMsg::M1a { bal } => {
+            let ballot = spec_ballot(bal, n);
+            let first_slot = Slot::FIRST;
+            (proposer_of(bal, n), Message::Prepare { ballot, first_slot })
+        }
+        MpMsg::M2a { bal, slot, val } => {
+            let message = Message::Accept {
+                ballot: spec_ballot(bal, n),
+                slot: Slot(slot.into()),
+                entry: entry(val),
+            };
+            (proposer_of(bal, n), message)
+        }
+        MpMsg::M1b { .. } | MpMsg::M2b { .. } => panic!("{m:?} is an acceptor's message"),
+    }
+}
+
+/// What the implementation sends for an acceptor's spec message: a `1b` goes to the leader of its
+/// ballot, a `2b` to every member (each is a replica).
+pub fn envelopes(m: MpMsg, n: u8) -> Vec<Envelope> {
+    match m {
+        MpMsg::M1b { acc, bal, votes: v } => {
+            let message = Message::Promise {
+                ballot: spec_ballot(bal, n),
+                acceptor: NodeId(acc),
+                votes: votes(v, n),
+            };
+            let to = proposer_of(bal, n);
+            vec![Envelope { to, message }]
+        }
+        MpMsg::M2b {
+            acc,
+            bal,
+            slot,
+            val,
+        } => {
+            let message = Message::Accepted {
+                ballot: spec_ballot(bal, n),
+                acceptor: NodeId(acc),
+                slot: Slot(slot.into()),
+                entry: entry(val),
+            };
+            (1..=n)
+                .map(|to| Envelope {
+                    to: NodeId(to),
+                    message: message.clone(),
+                })
+                .collect()
+        }
+        MpMsg::M1a { .. } | MpMsg::M2a { .. } => panic!("{m:?} is a leader's message"),
+    }
+}

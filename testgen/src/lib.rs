@@ -87,22 +87,27 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         ]);
         rows.extend([acceptor_row, learner_row, proposer_row]);
     }
-    let (follower_tables, follower_rows) = multipaxos::follower::tables();
-    let follower_file = multipaxos::render::follower_file(&follower_tables);
-    files.push(file("multipaxos_follower.rs".to_string(), follower_file));
-    rows.extend(follower_rows);
+    let (multipaxos_files, multipaxos_rows) = multipaxos::generate();
+    files.extend(multipaxos_files);
+    rows.extend(multipaxos_rows);
     rows.sort_by_key(|row| (role_order(row.role), row.n));
     (files, rows)
 }
 
 fn role_order(role: &str) -> usize {
-    ["acceptor", "learner", "proposer", "mp follower"]
-        .iter()
-        .position(|&r| r == role)
-        .unwrap_or(usize::MAX)
+    [
+        "acceptor",
+        "learner",
+        "proposer",
+        "mp follower",
+        "mp leader",
+    ]
+    .iter()
+    .position(|&r| r == role)
+    .unwrap_or(usize::MAX)
 }
 
-fn file(name: String, text: String) -> GeneratedFile {
+pub(crate) fn file(name: String, text: String) -> GeneratedFile {
     GeneratedFile {
         path: format!("generated-tests/tests/{name}"),
         text,

@@ -110,7 +110,8 @@ pub fn entry(v: i8) -> Entry {
     }
 }
 
-fn spec_ballot(b: i8, n: u8) -> Ballot {
+/// Spec ballot `b` of a message as an implementation ballot.
+pub fn ballot_of(b: i8, n: u8) -> Ballot {
     ballot(b, n).unwrap_or_else(|| panic!("a message carries a ballot, not {b}"))
 }
 
@@ -141,13 +142,13 @@ pub fn hard_state(local: SpecLocal, n: u8) -> HardState {
 pub fn from_leader(m: MpMsg, n: u8) -> (NodeId, Message) {
     match m {
         MpMsg::M1a { bal } => {
-            let ballot = spec_ballot(bal, n);
+            let ballot = ballot_of(bal, n);
             let first_slot = Slot::FIRST;
             (proposer_of(bal, n), Message::Prepare { ballot, first_slot })
         }
         MpMsg::M2a { bal, slot, val } => {
             let message = Message::Accept {
-                ballot: spec_ballot(bal, n),
+                ballot: ballot_of(bal, n),
                 slot: Slot(slot.into()),
                 entry: entry(val),
             };
@@ -163,7 +164,7 @@ pub fn envelopes(m: MpMsg, n: u8) -> Vec<Envelope> {
     match m {
         MpMsg::M1b { acc, bal, votes: v } => {
             let message = Message::Promise {
-                ballot: spec_ballot(bal, n),
+                ballot: ballot_of(bal, n),
                 acceptor: NodeId(acc),
                 votes: votes(v, n),
             };
@@ -177,7 +178,7 @@ pub fn envelopes(m: MpMsg, n: u8) -> Vec<Envelope> {
             val,
         } => {
             let message = Message::Accepted {
-                ballot: spec_ballot(bal, n),
+                ballot: ballot_of(bal, n),
                 acceptor: NodeId(acc),
                 slot: Slot(slot.into()),
                 entry: entry(val),

@@ -97,9 +97,11 @@ pub fn scenarios() -> Vec<Scenario> {
 }
 
 /// The follower's tables, per scenario, and a report row for each cell size.
-pub fn tables() -> (Vec<(Scenario, Vec<Table>)>, Vec<Row>) {
-    let model = super::bounded_model();
-    let reachable = crate::reachable::all(&model);
+/// `reachable` is every state of `model`, [`super::bounded_model`].
+pub fn tables(
+    model: &MultiPaxosModel,
+    reachable: &[MultiPaxosState],
+) -> (Vec<(Scenario, Vec<Table>)>, Vec<Row>) {
     let priors: BTreeSet<Local> = reachable.iter().map(local_of).collect();
     let mut all = Vec::new();
     let mut covered = BTreeSet::new();
@@ -107,7 +109,7 @@ pub fn tables() -> (Vec<(Scenario, Vec<Table>)>, Vec<Row>) {
         let tables: Vec<Table> = priors
             .iter()
             .filter(|&&prior| consistent(prior, &scenario.messages))
-            .map(|&prior| table(&model, prior, &scenario))
+            .map(|&prior| table(model, prior, &scenario))
             .collect();
         for table in &tables {
             let rows = table.case.rows.iter();
@@ -118,7 +120,7 @@ pub fn tables() -> (Vec<(Scenario, Vec<Table>)>, Vec<Row>) {
     let tables = all.iter().flat_map(|(_, tables)| tables);
     let combinations: u64 = tables.clone().map(|t| t.case.combinations).sum();
     let tests = tables.count() as u64;
-    let reachable_transitions = transitions_of(&model, &reachable);
+    let reachable_transitions = transitions_of(model, reachable);
     let coverage = format!(
         "{} of {} transitions",
         reachable_transitions.intersection(&covered).count(),

@@ -1,12 +1,40 @@
 //! Generated tests of the Multi-Paxos core, from the model of `tla/MultiPaxos.tla`.
 //!
 //! [`follower`]: an acceptor hearing leaders: proposals for slots out of order, duplicated,
-//! from an old and a new leader, and a new leader's request for promises.
+//! from an old and a new leader, and a new leader's request for promises. [`leader`]: a new
+//! leader hearing promises that report votes in several slots, lost, duplicated, reordered.
 
 pub mod follower;
+pub mod leader;
 pub mod render;
 
+use crate::{GeneratedFile, Row};
 use colony_model::multipaxos::{Constants, MultiPaxosModel};
+
+/// The Multi-Paxos files and their report rows.
+pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
+    let model = bounded_model();
+    let reachable = crate::reachable::all(&model);
+    let (follower_tables, mut rows) = follower::tables(&model, &reachable);
+    let (mut leader_tables, leader_row) = leader::tables(&model, &reachable, "two_slots");
+    let one_slot = one_slot_model();
+    let one_slot_reachable = crate::reachable::all(&one_slot);
+    let (one_slot_tables, one_slot_row) =
+        leader::tables(&one_slot, &one_slot_reachable, "one_slot");
+    leader_tables.extend(one_slot_tables);
+    rows.extend([leader_row, one_slot_row]);
+    let files = vec![
+        crate::file(
+            "multipaxos_follower.rs".to_string(),
+            render::follower_file(&follower_tables),
+        ),
+        crate::file(
+            "multipaxos_leader_n3.rs".to_string(),
+            render::leader_file(3, &leader_tables),
+        ),
+    ];
+    (files, rows)
+}
 
 /// The bounded configuration prior states and expectations come from: 3 acceptors, 1 replica,
 /// 1 command (and `NoOp`), ballots `0..1`, slots `1..2` (`tla/MultiPaxos_a3_r1_c1_b1_s2.cfg`),
@@ -18,6 +46,20 @@ pub(crate) fn bounded_model() -> MultiPaxosModel {
         num_commands: 1,
         max_ballot: 1,
         num_slots: 2,
+    };
+    MultiPaxosModel::new(constants, Vec::new())
+}
+
+/// The configuration of the second set of leader cases: 3 acceptors, 1 replica, 2 commands
+/// (and `NoOp`), ballots `0..2`, one slot: votes of two earlier ballots for different
+/// commands reach the leader of ballot 2.
+pub(crate) fn one_slot_model() -> MultiPaxosModel {
+    let constants = Constants {
+        num_acceptors: 3,
+        num_replicas: 1,
+        num_commands: 2,
+        max_ballot: 2,
+        num_slots: 1,
     };
     MultiPaxosModel::new(constants, Vec::new())
 }

@@ -3,10 +3,12 @@
 //! [`follower`]: an acceptor hearing leaders: proposals for slots out of order, duplicated,
 //! from an old and a new leader, and a new leader's request for promises. [`leader`]: a new
 //! leader hearing promises that report votes in several slots, lost, duplicated, reordered.
+//! [`replica`]: a replica hearing votes for several slots and applying them in slot order.
 
 pub mod follower;
 pub mod leader;
 pub mod render;
+pub mod replica;
 
 use crate::{GeneratedFile, Row};
 use colony_model::multipaxos::{Constants, MultiPaxosModel};
@@ -22,7 +24,8 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
     let (one_slot_tables, one_slot_row) =
         leader::tables(&one_slot, &one_slot_reachable, "one_slot");
     leader_tables.extend(one_slot_tables);
-    rows.extend([leader_row, one_slot_row]);
+    let (replica_tables, replica_row) = replica::tables(&model, &reachable);
+    rows.extend([leader_row, one_slot_row, replica_row]);
     let files = vec![
         crate::file(
             "multipaxos_follower.rs".to_string(),
@@ -31,6 +34,10 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         crate::file(
             "multipaxos_leader_n3.rs".to_string(),
             render::leader_file(3, &leader_tables),
+        ),
+        crate::file(
+            "multipaxos_replica_n3.rs".to_string(),
+            render::replica_file(3, &replica_tables),
         ),
     ];
     (files, rows)

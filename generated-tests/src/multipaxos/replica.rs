@@ -1,0 +1,81 @@
+//! The replay harness for Multi-Paxos replica cases: replica 1 hearing votes for both slots.
+
+pub use super::spec::m2b;
+use super::spec::{ballot_of, entry, MpMsg};
+use crate::walk::{bit, ensure_eq, walk, Replay, Scenario};
+use colony::multipaxos::{Config, Durable, Input, Message, Ready, Replica, Slot};
+use colony::paxos::NodeId;
+
+/// Starts replica 1 of a cell of `n` with an empty log and walks every combination of the votes
+/// in `scenario`. `applied` lists, for every set of votes (a bit per message) after which the
+/// model's `Apply` has applied something, the log applied (slot 1 first); after any other set,
+/// nothing. At each step the replica must report exactly the slots that joined that log, in
+/// order, and persist and send nothing.
+pub fn check_all(
+    n: u8,
+    scenario: &Scenario<'_, MpMsg>,
+    applied: &[(u8, &[i8])],
+    combinations: u64,
+) {
+    let members = (1..=n).map(NodeId).collect();
+    let replica = Replica::new(Config::new(NodeId(1), members), Durable::default());
+    let start = Walker {
+        replica: replica.expect("a valid configuration"),
+        n,
+        heard: 0,
+        messages: scenario.messages,
+        applied,
+    };
+    walk(scenario, start, combinations);
+}
+
+#[derive(Clone)]
+struct Walker<'a> {
+    replica: Replica,
+    n: u8,
+    heard: u8,
+    messages: &'a [MpMsg],
+    applied: &'a [(u8, &'a [i8])],
+}
+
+impl Walker<'_> {
+    fn applied_after(&self, set: u8) -> &[i8] {
+        let row = self.applied.iter().find(|(s, _)| *s == set);
+        row.map_or(&[], |(_, log)| log)
+    }
+}
+
+impl Replay for Walker<'_> {
+    fn deliver(&mut self, index: usize) -> Result<(), String> {
+        let MpMsg::M2b {
+            acc,
+            bal,
+            slot,
+            val,
+        } = self.messages[index]
+        else {
+            return Err(format!("{:?} is not a vote", self.messages[index]));
+        };
+        let message = Message::Accepted {
+            ballot: ballot_of(bal, self.n),
+            acceptor: NodeId(acc),
+            slot: Slot(slot.into()),
+            entry: entry(val),
+        };
+        let ready = self.replica.step(Input::Message {
+            from: NodeId(acc),
+            message,
+        });
+        let before = self.applied_after(self.heard).len();
+        self.heard |= bit(index);
+        let after = self.applied_after(self.heard);
+        let decided = (before..after.len())
+            .map(|i| (Slot(i as u64 + 1), entry(after[i])))
+            .collect();
+        let expected = Ready {
+            decided,
+            ..Ready::default()
+        };
+        ensure_eq(ready, expected, "the slots applied (spec: Apply(r1))")
+    }
+}

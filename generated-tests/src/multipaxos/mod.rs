@@ -1,8 +1,9 @@
 //! The harness of the Multi-Paxos core (`tla/MultiPaxos.tla`): the spec's notation and its
-//! mapping to the implementation ([`spec`]), the replay of generated follower, leader and
-//! replica cases ([`follower`], [`leader`], [`replica`]), and a simulated cell for random
-//! workloads ([`cell`]).
+//! mapping to the implementation ([`spec`]), the replay of generated follower, leader, replica
+//! and catch-up cases ([`follower`], [`leader`], [`replica`], [`catch_up`]), and a simulated
+//! cell for random workloads ([`cell`]).
 
+pub mod catch_up;
 pub mod cell;
 pub mod follower;
 pub mod leader;

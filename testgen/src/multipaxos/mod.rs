@@ -4,7 +4,9 @@
 //! from an old and a new leader, and a new leader's request for promises. [`leader`]: a new
 //! leader hearing promises that report votes in several slots, lost, duplicated, reordered.
 //! [`replica`]: a replica hearing votes for several slots and applying them in slot order.
+//! [`catch_up`]: a lagging replica hearing heartbeats and a peer's catch-up replies.
 
+pub mod catch_up;
 pub mod follower;
 pub mod leader;
 pub mod render;
@@ -25,7 +27,8 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         leader::tables(&one_slot, &one_slot_reachable, "one_slot");
     leader_tables.extend(one_slot_tables);
     let (replica_tables, replica_row) = replica::tables(&model, &reachable);
-    rows.extend([leader_row, one_slot_row, replica_row]);
+    let (catch_up_tables, catch_up_row) = catch_up::tables(&reachable);
+    rows.extend([leader_row, one_slot_row, replica_row, catch_up_row]);
     let files = vec![
         crate::file(
             "multipaxos_follower.rs".to_string(),
@@ -38,6 +41,10 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         crate::file(
             "multipaxos_replica_n3.rs".to_string(),
             render::replica_file(3, &replica_tables),
+        ),
+        crate::file(
+            "multipaxos_catch_up_n3.rs".to_string(),
+            render::catch_up_file(&catch_up_tables),
         ),
     ];
     (files, rows)

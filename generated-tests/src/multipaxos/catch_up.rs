@@ -1,0 +1,166 @@
+//! The replay harness for Multi-Paxos catch-up cases: replica 1, behind its peer, hearing the
+//! leader's heartbeats and the peer's catch-up replies.
+
+use super::spec::{ballot_of, entry};
+use crate::walk::{self, ensure_eq, walk, Label, Receiver, Scenario, TableWalker};
+use colony::multipaxos::{Config, Durable, Envelope, Input, Message, Ready, Replica, Slot};
+use colony::paxos::NodeId;
+
+/// A message replica 1 may hear while catching up, as the generator writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatchUpMsg {
+    /// The leader's heartbeat: the log is decided up to this slot.
+    Heartbeat {
+        /// The last decided slot.
+        decided_through: u8,
+    },
+    /// The peer's reply: its entries from `first_slot` on (`-1` past the last).
+    Reply {
+        /// The slot of the first entry.
+        first_slot: u8,
+        /// The entries, spec values.
+        entries: [i8; 2],
+    },
+}
+
+/// The leader's heartbeat.
+pub fn heartbeat(decided_through: u8) -> CatchUpMsg {
+    CatchUpMsg::Heartbeat { decided_through }
+}
+
+/// The peer's reply.
+pub fn reply(first_slot: u8, entries: [i8; 2]) -> CatchUpMsg {
+    CatchUpMsg::Reply {
+        first_slot,
+        entries,
+    }
+}
+
+impl Label for CatchUpMsg {
+    /// `heartbeat_s2`, `catch_up_from_s1`.
+    fn label(self) -> String {
+        match self {
+            CatchUpMsg::Heartbeat { decided_through } => format!("heartbeat_s{decided_through}"),
+            CatchUpMsg::Reply { first_slot, .. } => format!("catch_up_from_s{first_slot}"),
+        }
+    }
+}
+
+/// One row of the catch-up table: from this applied length, this message gives this outcome
+/// (the new length and the first slot of the request sent, if any).
+pub type Transition = walk::Transition<Lagging>;
+
+/// The spec ballot of the leader whose heartbeats replica 1 hears.
+const LEADER_BALLOT: i8 = 0;
+/// The peer that answers replica 1's requests.
+const PEER: NodeId = NodeId(2);
+
+/// Restarts replica 1 of a cell of 3 with the first `applied` entries of `log`, the peer's, as
+/// its decided log, and walks every combination of `scenario`'s messages, checking each step
+/// against `transitions`.
+pub fn check_all(
+    log: &[i8],
+    applied: u8,
+    scenario: &Scenario<'_, CatchUpMsg>,
+    transitions: &[Transition],
+    combinations: u64,
+) {
+    let members = (1..=3).map(NodeId).collect();
+    let durable = Durable {
+        decided: log[..usize::from(applied)]
+            .iter()
+            .map(|&v| entry(v))
+            .collect(),
+        ..Durable::default()
+    };
+    let replica = Replica::new(Config::new(NodeId(1), members), durable);
+    let start = TableWalker {
+        node: Lagging {
+            replica: replica.expect("a valid configuration"),
+            applied,
+            log: log.to_vec(),
+        },
+        messages: scenario.messages,
+        transitions,
+    };
+    walk(scenario, start, combinations);
+}
+
+/// Replica 1, and how much of the peer's log it applied.
+#[derive(Clone)]
+pub struct Lagging {
+    replica: Replica,
+    applied: u8,
+    log: Vec<i8>,
+}
+
+impl Receiver for Lagging {
+    type Local = u8;
+    type Msg = CatchUpMsg;
+    type Sent = Option<u8>;
+
+    fn local(&self) -> u8 {
+        self.applied
+    }
+
+    fn receive(
+        &mut self,
+        deliver: CatchUpMsg,
+        outcome: Option<(u8, Option<u8>)>,
+    ) -> Result<(), String> {
+        let (from, message) = match deliver {
+            CatchUpMsg::Heartbeat { decided_through } => {
+                let ballot = ballot_of(LEADER_BALLOT, 3);
+                let message = Message::Heartbeat {
+                    ballot,
+                    decided_through: Slot(decided_through.into()),
+                };
+                (ballot.proposer, message)
+            }
+            CatchUpMsg::Reply {
+                first_slot,
+                entries,
+            } => {
+                let entries = entries
+                    .iter()
+                    .filter(|&&v| v >= 0)
+                    .map(|&v| entry(v))
+                    .collect();
+                let first_slot = Slot(first_slot.into());
+                (
+                    PEER,
+                    Message::CatchUp {
+                        first_slot,
+                        entries,
+                    },
+                )
+            }
+        };
+        let ready = self.replica.step(Input::Message { from, message });
+        let (applied, request) = outcome.unwrap_or((self.applied, None));
+        let decided = (self.applied..applied)
+            .map(|i| (Slot(u64::from(i) + 1), entry(self.log[usize::from(i)])))
+            .collect();
+        let messages = request
+            .map(|first_slot| Envelope {
+                to: from,
+                message: Message::CatchUpRequest {
+                    first_slot: Slot(first_slot.into()),
+                },
+            })
+            .into_iter()
+            .collect();
+        let expected = Ready {
+            messages,
+            decided,
+            ..Ready::default()
+        };
+        ensure_eq(
+            ready,
+            expected,
+            format_args!("what {deliver:?} makes replica 1 do"),
+        )?;
+        self.applied = applied;
+        Ok(())
+    }
+}

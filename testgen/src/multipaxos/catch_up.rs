@@ -1,0 +1,175 @@
+//! Catch-up scenarios: replica 1, behind its peer replica 2, hearing the leader's heartbeats and
+//! the peer's catch-up replies, lost, duplicated and reordered.
+//!
+//! The peer's log is every log a replica of [`super::bounded_model`] applies (from its reachable
+//! states). The spec's `CatchUp(r1)` (with witness peer 2) applies, one slot at a time, the
+//! peer's next entry while replica 1 is behind; a reply carrying the peer's entries from a slot
+//! at or below replica 1's next lets it take as many `CatchUp` steps as the reply covers, which
+//! the model checks one by one. A heartbeat saying the log is decided past replica 1's is no
+//! spec action: replica 1 must answer it with a request for the entries from its next slot.
+
+use crate::tables::{transition_rows, TableCase};
+use crate::Row;
+use colony_model::multipaxos::{Action, Constants, MultiPaxosModel, MultiPaxosState, Value};
+use stateright::Model;
+use std::collections::BTreeSet;
+
+/// A message replica 1 may hear while catching up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CatchUpMsg {
+    /// The leader's heartbeat: the log is decided up to this slot.
+    Heartbeat {
+        /// The last decided slot.
+        decided_through: u8,
+    },
+    /// The peer's reply: its entries from `first_slot` on.
+    Reply {
+        /// The slot of the first entry.
+        first_slot: u8,
+        /// The entries (`-1` past the last).
+        entries: [Value; 2],
+    },
+}
+
+/// Replica 1's variable: the length of its applied log (a prefix of the peer's).
+pub type Local = u8;
+
+/// What a step sends: the first slot a catch-up request asks for, if it sends one.
+pub type Sent = Option<u8>;
+
+/// A catch-up scenario's table: per applied length and message, the outcome.
+pub type Table = TableCase<(Local, CatchUpMsg, Option<(Local, Sent)>), CatchUpMsg>;
+
+/// One catch-up case: the peer's log, the length of replica 1's log before (a prefix of the
+/// peer's, which it learned itself), and the table.
+pub struct Case {
+    /// The peer's applied log.
+    pub log: Vec<Value>,
+    /// How much of it replica 1 applied before the scenario.
+    pub prior: Local,
+    /// The scenario and its table.
+    pub table: Table,
+}
+
+/// One table per log the peer can have applied and per shorter prefix of it replica 1 has,
+/// and the report row.
+pub fn tables(reachable: &[MultiPaxosState]) -> (Vec<Case>, Row) {
+    let logs: BTreeSet<Vec<Value>> = reachable
+        .iter()
+        .map(|state| state.applied[0].clone())
+        .filter(|log| !log.is_empty())
+        .collect();
+    let model = two_replicas();
+    let log_count = logs.len();
+    let mut cases = Vec::new();
+    for (index, log) in logs.into_iter().enumerate() {
+        for prior in 0..log.len() as u8 {
+            let table = table(&model, index, &log, prior);
+            cases.push(Case {
+                log: log.clone(),
+                prior,
+                table,
+            });
+        }
+    }
+    let row = Row {
+        role: "mp catch-up",
+        n: 3,
+        combinations: cases.iter().map(|c| c.table.combinations).sum(),
+        tests: cases.len() as u64,
+        coverage: format!("{log_count} peer logs, every shorter prefix"),
+        uncovered: Vec::new(),
+    };
+    (cases, row)
+}
+
+/// The model with two replicas: replica 1 under test, replica 2 its peer.
+fn two_replicas() -> MultiPaxosModel {
+    let constants = Constants {
+        num_replicas: 2,
+        ..super::bounded_model().constants
+    };
+    MultiPaxosModel::new(constants, Vec::new())
+}
+
+/// The messages of the scenario of peer log `log`: the heartbeat, the reply to a request from
+/// slot 1, and for a log of two slots the reply to a request from slot 2.
+fn messages(log: &[Value]) -> Vec<CatchUpMsg> {
+    let entries = |from: usize| {
+        let mut entries = [-1; 2];
+        for (i, &v) in log[from..].iter().enumerate() {
+            entries[i] = v;
+        }
+        entries
+    };
+    let decided_through = log.len() as u8;
+    let mut messages = vec![
+        CatchUpMsg::Heartbeat { decided_through },
+        CatchUpMsg::Reply {
+            first_slot: 1,
+            entries: entries(0),
+        },
+    ];
+    if log.len() > 1 {
+        messages.push(CatchUpMsg::Reply {
+            first_slot: 2,
+            entries: entries(1),
+        });
+    }
+    messages
+}
+
+fn table(model: &MultiPaxosModel, index: usize, log: &[Value], prior: Local) -> Table {
+    let messages = messages(log);
+    let classes: Vec<u8> = (0..messages.len() as u8).collect();
+    let (rows, combinations) = transition_rows(prior, &messages, |applied, m| {
+        expect(model, log, applied, m)
+    });
+    Table {
+        name: format!("mp_catch_up_n3_peer_log_{index}_applied_{prior}"),
+        messages,
+        classes,
+        rows,
+        combinations,
+    }
+}
+
+/// What replica 1, having applied the first `applied` entries of the peer's `log`, does with
+/// `m`: for a reply, the `CatchUp(r1)` steps the model takes while the reply covers the next
+/// slot; for a heartbeat past its log, a request from its next slot.
+fn expect(
+    model: &MultiPaxosModel,
+    log: &[Value],
+    applied: Local,
+    m: CatchUpMsg,
+) -> Option<(Local, Sent)> {
+    match m {
+        CatchUpMsg::Heartbeat { decided_through } => {
+            (decided_through > applied).then_some((applied, Some(applied + 1)))
+        }
+        CatchUpMsg::Reply {
+            first_slot,
+            entries,
+        } => {
+            let mut state = MultiPaxosState::init(model.constants.num_acceptors, 2);
+            state.applied[0] = log[..usize::from(applied)].to_vec();
+            state.applied[1] = log.to_vec();
+            let covered = first_slot + entries.iter().filter(|&&v| v >= 0).count() as u8;
+            let mut actions = Vec::new();
+            while first_slot <= state.applied[0].len() as u8 + 1
+                && (state.applied[0].len() as u8 + 1) < covered
+            {
+                let next_slot = state.applied[0].len() + 1;
+                let catch_up = Action::CatchUp { r: 1, p: 2 };
+                model.actions(&state, &mut actions);
+                assert!(actions.contains(&catch_up), "CatchUp(r1) is enabled");
+                actions.clear();
+                state = model.next_state(&state, catch_up)?;
+                let offset = next_slot - usize::from(first_slot);
+                assert_eq!(state.applied[0][next_slot - 1], entries[offset]);
+            }
+            let now = state.applied[0].len() as u8;
+            (now > applied).then_some((now, None))
+        }
+    }
+}

@@ -23,12 +23,12 @@ fn main() -> ExitCode {
         println!("wrote {}", file.path);
     }
     println!(
-        "{:<10} {:>3} {:>14} {:>8}   coverage",
+        "{:<13} {:>3} {:>14} {:>8}   coverage",
         "role", "N", "combinations", "tests"
     );
     for row in &rows {
         println!(
-            "{:<10} {:>3} {:>14} {:>8}   {}",
+            "{:<13} {:>3} {:>14} {:>8}   {}",
             row.role, row.n, row.combinations, row.tests, row.coverage
         );
     }

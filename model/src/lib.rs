@@ -25,9 +25,23 @@ pub enum ModelError {
     /// No model mirrors the spec module the `.cfg` names.
     #[error("no model mirrors spec module {0:?} (known: Paxos, MultiPaxos)")]
     UnknownModule(String),
-    /// The model mirrors the spec, but the command-line checker does not run it yet.
-    #[error("colony-model does not check {0}.tla yet; its mirror is checked against TLC by `cargo test -p colony-model --test tlc_conformance`")]
-    NotInCli(String),
+    /// `--bug` names a bug of another spec's model.
+    #[error(
+        "--bug {bug} is a bug of the {owner} model, not of the {module} model (its bugs: {known})"
+    )]
+    BugOfOtherSpec {
+        /// The bug's name on the command line.
+        bug: String,
+        /// The spec module (or modules) whose model has that bug.
+        owner: String,
+        /// The spec module of the `.cfg`.
+        module: &'static str,
+        /// The bugs of the `.cfg`'s model, by their command-line names.
+        known: String,
+    },
+    /// `--symmetry` for a model that has no symmetry reduction.
+    #[error("--symmetry: the {0} model has no symmetry reduction; drop --symmetry")]
+    NoSymmetry(&'static str),
     /// The `.cfg` assigns a constant the spec does not declare.
     #[error("{module}.tla declares no constant {name:?}")]
     UnknownConstant {

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use stateright::{Model, Path};
+use std::fmt::Display;
 
 /// What a model must say about its states and actions to be rendered as a trace.
 pub trait SpecTrace: Model {
@@ -110,7 +111,11 @@ impl Trace {
                 "| {} | `{}` | {} |\n",
                 step.number,
                 step.action,
-                step.changes.join("<br>")
+                step.changes
+                    .iter()
+                    .map(|change| markdown_text(change))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
             );
         }
         md += "\n```mermaid\nsequenceDiagram\n";
@@ -135,4 +140,83 @@ impl Trace {
         md += "```\n";
         md
     }
+}
+
+/// The participant that stands for `msgs`, the set of every message sent, in sequence diagrams.
+pub const NETWORK: &str = "Net";
+
+/// `[x, y, z]`: a function over `1..n` (one entry per acceptor or replica) in spec notation,
+/// entry `i` first for `i = 1, 2, ...`.
+pub fn show_function<T: Display>(entries: impl IntoIterator<Item = T>) -> String {
+    format!("[{}]", join(entries, ", "))
+}
+
+/// `{x, y}`: a set in spec notation.
+pub fn show_set<T: Display>(members: impl IntoIterator<Item = T>) -> String {
+    format!("{{{}}}", join(members, ", "))
+}
+
+/// `name: before -> after`, when the step changed the variable; each is shown by `show`.
+pub fn change<T: PartialEq, D: Display>(
+    name: impl Display,
+    before: T,
+    after: T,
+    show: impl Fn(T) -> D,
+) -> Option<String> {
+    (before != after).then(|| format!("{name}: {} -> {}", show(before), show(after)))
+}
+
+/// `msgs += m` for every message a step sent.
+pub fn sent_changes<T: Display>(sent: impl IntoIterator<Item = T>) -> Vec<String> {
+    sent.into_iter().map(|m| format!("msgs += {m}")).collect()
+}
+
+/// What an arrow to the network carries: the messages a step sent. A step may send a message
+/// that is already in `msgs` (the spec's `Send` is a set union), and the arrow says so rather
+/// than carrying nothing.
+pub fn sent_label<T: Display>(sent: impl IntoIterator<Item = T>) -> String {
+    let label = join(sent, ", ");
+    if label.is_empty() {
+        "(already sent)".to_string()
+    } else {
+        label
+    }
+}
+
+/// The two arrows of a node that takes `received` from the network and answers with `sent`.
+pub fn exchange(node: &str, received: impl Display, sent: &str) -> Vec<String> {
+    vec![
+        format!("{NETWORK}->>{node}: {received}"),
+        format!("{node}->>{NETWORK}: {sent}"),
+    ]
+}
+
+/// Sequence diagram participants: one per member `m` of `members`, in the order given, with id
+/// `{prefix}{m}` and label `{label}{m}` (`label` ends with its own separator, as in
+/// `"acceptor a"`).
+pub fn participants<T: Display>(
+    prefix: &str,
+    label: &str,
+    members: impl IntoIterator<Item = T>,
+) -> Vec<(String, String)> {
+    members
+        .into_iter()
+        .map(|m| (format!("{prefix}{m}"), format!("{label}{m}")))
+        .collect()
+}
+
+/// The network's participant: it stands for `msgs`.
+pub fn network_participant() -> (String, String) {
+    (NETWORK.to_string(), "msgs".to_string())
+}
+
+/// `text` escaped for a Markdown table cell, where `<c1>` of a TLA+ sequence `<<c1>>` would
+/// otherwise read as an HTML tag and `|` would end the cell.
+fn markdown_text(text: &str) -> String {
+    text.replace('<', "\\<").replace('|', "\\|")
+}
+
+fn join<T: Display>(items: impl IntoIterator<Item = T>, separator: &str) -> String {
+    let shown: Vec<String> = items.into_iter().map(|item| item.to_string()).collect();
+    shown.join(separator)
 }

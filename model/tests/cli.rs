@@ -24,21 +24,24 @@ fn stderr(output: &Output) -> String {
 
 const B1: &str = "tla/Paxos_a3_v2_b1.cfg";
 
-#[test]
-fn check_ends_with_one_summary_line() {
-    let output = colony_model(&["check", "--config", B1]);
+/// Runs `check` with `args`, expects exit status 0, and checks that the last line of the output
+/// is the summary: it starts with `counts` and ends with `verdict`, the time between.
+fn assert_summary(args: &[&str], counts: &str, verdict: &str) {
+    let output = colony_model(args);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
     let last = text.lines().last().unwrap();
-    assert!(
-        last.starts_with(
-            "Paxos_a3_v2_b1.cfg: 3921 distinct states, 23703 states generated, depth 17, "
-        ),
-        "{last}"
-    );
-    assert!(
-        last.contains(" distinct states/s; 7 invariant(s) hold"),
-        "{last}"
+    assert!(last.starts_with(counts), "{last}");
+    assert!(last.ends_with(verdict), "{last}");
+    assert!(last.contains(" distinct states/s; "), "{last}");
+}
+
+#[test]
+fn check_ends_with_one_summary_line() {
+    assert_summary(
+        &["check", "--config", B1],
+        "Paxos_a3_v2_b1.cfg: 3921 distinct states, 23703 states generated, depth 17, ",
+        "7 invariant(s) hold",
     );
 }
 
@@ -70,22 +73,23 @@ fn constants_can_be_overridden() {
     assert!(report["distinct_states"].as_u64().unwrap() < 3921);
 }
 
+/// Runs `check` with `args` and `--trace-md` to a temporary file named after `tag`; returns the
+/// output, its stdout, and the Markdown written.
+fn check_with_markdown(args: &[&str], tag: &str) -> (Output, String, String) {
+    let md = std::env::temp_dir().join(format!("colony-cli-{tag}-{}.md", std::process::id()));
+    let md_arg = md.to_string_lossy().into_owned();
+    let output = colony_model(&[args, &["--trace-md", &md_arg]].concat());
+    let markdown = std::fs::read_to_string(&md).unwrap_or_default();
+    let _ = std::fs::remove_file(&md);
+    let text = stdout(&output);
+    (output, text, markdown)
+}
+
 #[test]
 fn a_violation_exits_1_with_a_numbered_trace_and_markdown() {
-    let md = std::env::temp_dir().join(format!("colony-cli-test-{}.md", std::process::id()));
-    let md_arg = md.to_string_lossy().into_owned();
-    let args = [
-        "check",
-        "--config",
-        B1,
-        "--bug",
-        "ignore-reported-votes",
-        "--trace-md",
-        &md_arg,
-    ];
-    let output = colony_model(&args);
+    let args = ["check", "--config", B1, "--bug", "ignore-reported-votes"];
+    let (output, text, markdown) = check_with_markdown(&args, "paxos");
     assert_eq!(output.status.code(), Some(1));
-    let text = stdout(&output);
     assert!(
         text.contains("Invariant Agreement is violated after"),
         "{text}"
@@ -96,8 +100,6 @@ fn a_violation_exits_1_with_a_numbered_trace_and_markdown() {
         text.lines().last().unwrap().contains("VIOLATED: Agreement"),
         "{text}"
     );
-    let markdown = std::fs::read_to_string(&md).unwrap();
-    std::fs::remove_file(&md).unwrap();
     assert!(
         markdown.contains("```mermaid\nsequenceDiagram\n"),
         "{markdown}"
@@ -123,6 +125,99 @@ fn json_lists_violations_with_their_traces() {
     let violations = report["violations"].as_array().unwrap();
     assert_eq!(violations[0]["invariant"], "PromiseAtLeastVote");
     assert_eq!(violations[0]["steps"][0]["action"], "Init");
+}
+
+const MULTI: &str = "tla/MultiPaxos_a3_r1_c1_b1_s2.cfg";
+
+/// One slot keeps these runs to a fraction of a second; the log's second slot multiplies the
+/// space by a hundred.
+const ONE_SLOT: [&str; 2] = ["--constant", "NumSlots=1"];
+
+#[test]
+fn multipaxos_check_ends_with_one_summary_line() {
+    assert_summary(
+        &[&["check", "--config", MULTI][..], &ONE_SLOT].concat(),
+        "MultiPaxos_a3_r1_c1_b1_s2.cfg: 2737 distinct states, 17052 states generated, depth 18, ",
+        "6 invariant(s) hold",
+    );
+}
+
+#[test]
+fn multipaxos_depth_first_and_threads_find_the_same_states() {
+    for flags in [["--search", "dfs"], ["--threads", "2"]] {
+        let args = [
+            &["check", "--config", MULTI, "--json"][..],
+            &ONE_SLOT,
+            &flags,
+        ]
+        .concat();
+        let output = colony_model(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{flags:?}: {}",
+            stderr(&output)
+        );
+        let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        assert_eq!(report["module"], "MultiPaxos");
+        assert_eq!(report["distinct_states"], 2737, "{flags:?}");
+        assert_eq!(report["states_generated"], 17052, "{flags:?}");
+    }
+}
+
+#[test]
+fn multipaxos_violation_exits_1_with_a_numbered_trace_and_markdown() {
+    let args = [
+        &["check", "--config", MULTI, "--bug", "apply-unchosen"][..],
+        &ONE_SLOT,
+    ]
+    .concat();
+    let (output, text, markdown) = check_with_markdown(&args, "multipaxos");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        text.starts_with("Invariant AppliedChosen is violated after 2 steps:\n  1  Init "),
+        "{text}"
+    );
+    assert!(
+        text.contains("  2  Apply(r=1) with v=NoOp  applied[r1]: <<>> -> <<NoOp>>\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("VIOLATED: AppliedChosen\n"), "{text}");
+    assert!(
+        markdown.contains("R1->>R1: apply NoOp in s=1\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("Note over L0,R1: AppliedChosen violated"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn multipaxos_json_names_the_bug_and_lists_violations() {
+    let args = [
+        &[
+            "check",
+            "--config",
+            MULTI,
+            "--bug",
+            "propose-none-when-free",
+        ][..],
+        &ONE_SLOT,
+        &["--json"],
+    ]
+    .concat();
+    let output = colony_model(&args);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["bug"], "ProposeNoneWhenFree");
+    let violations = report["violations"].as_array().unwrap();
+    assert_eq!(violations[0]["invariant"], "TypeOK");
+    let steps = violations[0]["steps"].as_array().unwrap();
+    assert_eq!(
+        steps.last().unwrap()["action"],
+        "Phase2a(b=0, s=1, v=None) with Q={a1,a2}"
+    );
 }
 
 #[test]
@@ -174,6 +269,22 @@ fn bad_input_is_one_line_and_exit_2() {
         (
             vec!["check", "--config", B1, "--symmetry", "--search", "bfs"],
             "--symmetry needs --search dfs",
+        ),
+        (
+            vec!["check", "--config", MULTI, "--bug", "vote-without-promise"],
+            "--bug vote-without-promise is a bug of the Paxos model, not of the MultiPaxos model (its bugs: propose-none-when-free, ",
+        ),
+        (
+            vec!["check", "--config", B1, "--bug", "catch-up-wrong-entry"],
+            "--bug catch-up-wrong-entry is a bug of the MultiPaxos model, not of the Paxos model",
+        ),
+        (
+            vec!["check", "--config", MULTI, "--symmetry"],
+            "the MultiPaxos model has no symmetry reduction",
+        ),
+        (
+            vec!["check", "--config", MULTI, "--constant", "NumValues=2"],
+            "MultiPaxos.tla declares no constant \"NumValues\"",
         ),
     ];
     for (args, expected) in cases {

@@ -4,9 +4,12 @@
 #![allow(dead_code)]
 
 use colony_model::cfg::Config;
-use colony_model::check::{check, CheckOptions, Counterexample, Outcome, Search};
-use colony_model::multipaxos::MultiPaxosModel;
+use colony_model::check::{check, CheckOptions, Counterexample, Outcome, Representative, Search};
+use colony_model::multipaxos::{self, MultiPaxosModel};
 use colony_model::paxos::{representative, Bug, PaxosModel};
+use stateright::Model;
+use std::fmt::Debug;
+use std::hash::Hash;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,11 +37,25 @@ pub fn paxos(file: &str, bug: Option<Bug>) -> PaxosModel {
     PaxosModel::from_config(&config, bug).expect("the .cfg describes a Paxos model")
 }
 
-/// Checks `model` to completion with one thread.
+/// Checks the Paxos `model` to completion with one thread.
 pub fn run(model: PaxosModel, search: Search, symmetry: bool) -> Outcome<PaxosModel> {
-    let options = CheckOptions::<PaxosModel> {
+    run_any(
+        model,
         search,
-        symmetry: symmetry.then_some(representative as fn(&_) -> _),
+        symmetry.then_some(representative as fn(&_) -> _),
+    )
+}
+
+/// Checks `model` to completion with one thread (or until every invariant has failed).
+pub fn run_any<M>(model: M, search: Search, symmetry: Option<Representative<M>>) -> Outcome<M>
+where
+    M: Model + Send + Sync + 'static,
+    M::State: Debug + Hash + Send + Sync + Clone + PartialEq + 'static,
+    M::Action: Debug + Clone + PartialEq,
+{
+    let options = CheckOptions::<M> {
+        search,
+        symmetry,
         threads: 1,
         progress_interval: Duration::from_secs(3600),
     };
@@ -49,26 +66,52 @@ pub fn run(model: PaxosModel, search: Search, symmetry: bool) -> Outcome<PaxosMo
 /// search finds to the invariant the bug targets.
 pub fn counterexample(bug: Bug) -> (PaxosModel, Counterexample<PaxosModel>) {
     let model = paxos("Paxos_a3_v2_b1.cfg", Some(bug));
-    let outcome = run(model.clone(), Search::Bfs, false);
-    let target = bug.target().name();
+    let path = first_counterexample(model.clone(), bug.target().name(), &format!("{bug:?}"));
+    (model, path)
+}
+
+/// The first counterexample to `target` that a one-thread breadth-first search of `model` finds:
+/// a shortest one. `bug` names what should have been caught, for the failure message.
+pub fn first_counterexample<M>(model: M, target: &str, bug: &str) -> Counterexample<M>
+where
+    M: Model + Send + Sync + 'static,
+    M::State: Debug + Hash + Send + Sync + Clone + PartialEq + 'static,
+    M::Action: Debug + Clone + PartialEq,
+{
+    let outcome = run_any(model, Search::Bfs, None);
     let found = outcome
         .violations
         .into_iter()
         .find(|(name, _)| *name == target);
-    let (_, path) = found.unwrap_or_else(|| panic!("{bug:?} was not caught by {target}"));
-    (model, path)
+    let (_, path) = found.unwrap_or_else(|| panic!("{bug} was not caught by {target}"));
+    path
+}
+
+/// The Multi-Paxos model a `.cfg` in `tla/` describes.
+pub fn multipaxos(file: &str) -> MultiPaxosModel {
+    let config = Config::load(&tla(file)).expect("the .cfg parses");
+    MultiPaxosModel::from_config(&config).expect("the .cfg describes Multi-Paxos")
 }
 
 /// The Multi-Paxos model a `.cfg` in `tla/` describes, checked to completion breadth-first with
 /// one thread.
 pub fn run_multipaxos(file: &str) -> Outcome<MultiPaxosModel> {
-    let config = Config::load(&tla(file)).expect("the .cfg parses");
-    let model = MultiPaxosModel::from_config(&config).expect("the .cfg describes Multi-Paxos");
-    let options = CheckOptions::<MultiPaxosModel> {
-        search: Search::Bfs,
-        symmetry: None,
-        threads: 1,
-        progress_interval: Duration::from_secs(3600),
+    run_any(multipaxos(file), Search::Bfs, None)
+}
+
+/// The Multi-Paxos model with `bug`, checking only the invariant the bug targets (so that the
+/// search stops at its first violation), and that first, shortest counterexample. The model is
+/// `MultiPaxos_a3_r1_c1_b1_s2.cfg`'s, with a second replica where the bug needs a peer to catch
+/// up from.
+pub fn multipaxos_counterexample(
+    bug: multipaxos::Bug,
+) -> (MultiPaxosModel, Counterexample<MultiPaxosModel>) {
+    let file = match bug {
+        multipaxos::Bug::CatchUpWrongEntry => "MultiPaxos_a3_r2_c1_b1_s2.cfg",
+        _ => "MultiPaxos_a3_r1_c1_b1_s2.cfg",
     };
-    check(model, &options, &mut |_, _| {})
+    let mut model = multipaxos(file).with_bug(bug);
+    model.invariants = vec![bug.target()];
+    let path = first_counterexample(model.clone(), bug.target().name(), &format!("{bug:?}"));
+    (model, path)
 }

@@ -6,6 +6,7 @@
 
 mod common;
 
+use colony_model::multipaxos;
 use colony_model::paxos::Bug;
 use colony_model::trace::Trace;
 
@@ -34,4 +35,32 @@ fn every_bug_has_a_shortest_counterexample() {
         .map(|bug| format!("{bug:?}: {} steps", trace(bug).1.steps.len()))
         .collect();
     insta::assert_snapshot!(lengths.join("\n"));
+}
+
+fn multipaxos_trace(bug: multipaxos::Bug) -> (multipaxos::MultiPaxosModel, Trace) {
+    let (model, path) = common::multipaxos_counterexample(bug);
+    let trace = Trace::of(&model, bug.target().name(), &path);
+    (model, trace)
+}
+
+/// One snapshot per Multi-Paxos bug, named after its `--bug` name: its shortest counterexample
+/// to the invariant it targets.
+#[test]
+fn multipaxos_counterexample_of_every_bug_text() {
+    for bug in multipaxos::Bug::ALL {
+        let (_, trace) = multipaxos_trace(bug);
+        let name = clap::ValueEnum::to_possible_value(&bug).unwrap();
+        insta::assert_snapshot!(format!("multipaxos_{}", name.get_name()), trace.to_text());
+    }
+}
+
+/// The Markdown of the bug whose trace has every kind of participant and step: leaders,
+/// acceptors, and replicas applying and catching up.
+#[test]
+fn multipaxos_catch_up_counterexample_markdown() {
+    let (model, trace) = multipaxos_trace(multipaxos::Bug::CatchUpWrongEntry);
+    insta::assert_snapshot!(trace.to_markdown(
+        &model,
+        "A Multi-Paxos replica that catches up with the wrong entry"
+    ));
 }

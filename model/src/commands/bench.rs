@@ -1,8 +1,9 @@
 //! `colony-model bench`: the model's speed and TLC's on the same `.cfg`, measured side by side
 //! in one run, each on one core (one checker thread, one TLC worker).
 
-use super::{constants_text, thousands, Loaded, ModelArgs};
+use super::{constants_text, thousands, with_model, CliModel, Loaded, ModelArgs};
 use clap::Args;
+use colony_model::cfg::Config;
 use colony_model::check::{check, CheckOptions, Counts, Search};
 use colony_model::{tlc, ModelError};
 use std::path::Path;
@@ -35,8 +36,18 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, ModelError> {
         config,
         model,
     } = args.model.load()?;
-    println!("bench {name} ({}), one core each", constants_text(&config));
-    let options = CheckOptions {
+    with_model!(model, model => bench_model(args, &name, &config, model))
+}
+
+/// `bench` for the model of one spec.
+fn bench_model<M: CliModel>(
+    args: &BenchArgs,
+    name: &str,
+    config: &Config,
+    model: M,
+) -> Result<ExitCode, ModelError> {
+    println!("bench {name} ({}), one core each", constants_text(config));
+    let options = CheckOptions::<M> {
         search: Search::Bfs,
         symmetry: None,
         threads: 1,

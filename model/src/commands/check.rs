@@ -1,14 +1,15 @@
 //! `colony-model check`: explore every reachable state and report TLC's three numbers, or a
 //! counterexample per violated invariant.
 
-use super::{constants_text, thousands, Loaded, ModelArgs};
+use super::{constants_text, thousands, with_model, CliModel, Loaded, ModelArgs};
 use clap::Args;
+use colony_model::cfg::Config;
 use colony_model::check::{check, CheckOptions, Counts, Outcome, Search};
-use colony_model::paxos::{representative, PaxosModel};
-use colony_model::trace::Trace;
+use colony_model::trace::{SpecTrace, Trace};
 use colony_model::ModelError;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use stateright::Model;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,7 +23,8 @@ pub struct CheckArgs {
     /// Search order; breadth-first reports TLC's depth.
     #[arg(long, value_enum)]
     search: Option<Search>,
-    /// Reduce by symmetry of acceptors and values (depth-first; counts differ from TLC's).
+    /// Reduce by symmetry of acceptors and values (Paxos only; depth-first; counts differ from
+    /// TLC's).
     #[arg(long)]
     symmetry: bool,
     /// Checker threads. One keeps the breadth-first depth equal to TLC's.
@@ -45,7 +47,7 @@ struct Report<'a> {
     module: &'a str,
     constants: &'a std::collections::BTreeMap<String, i64>,
     invariants: Vec<&'static str>,
-    bug: Option<colony_model::paxos::Bug>,
+    bug: Option<String>,
     search: Search,
     symmetry: bool,
     threads: u16,
@@ -63,6 +65,16 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, ModelError> {
         config,
         model,
     } = args.model.load()?;
+    with_model!(model, model => check_model(args, &name, &config, model))
+}
+
+/// `check` for the model of one spec.
+fn check_model<M: CliModel>(
+    args: &CheckArgs,
+    name: &str,
+    config: &Config,
+    model: M,
+) -> Result<ExitCode, ModelError> {
     let search =
         match (args.search, args.symmetry) {
             (Some(Search::Bfs), true) => return Err(ModelError::BadFlags(
@@ -77,20 +89,25 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, ModelError> {
                 }
             }
         };
-    let options = CheckOptions::<PaxosModel> {
+    let symmetry = if args.symmetry {
+        Some(model.symmetry().ok_or(ModelError::NoSymmetry(M::MODULE))?)
+    } else {
+        None
+    };
+    let options = CheckOptions::<M> {
         search,
-        symmetry: args.symmetry.then_some(representative as fn(&_) -> _),
+        symmetry,
         threads: args.threads.into(),
         progress_interval: Duration::from_millis(250),
     };
-    let invariants: Vec<&'static str> = model.invariants.iter().map(|i| i.name()).collect();
+    let invariants = model.invariant_names();
+    let bug = model.bug_name();
     if !args.quiet {
         eprintln!(
             "Checking {name} ({}){} by {search:?} with {} thread(s){}; invariants: {}",
-            constants_text(&config),
-            args.model
-                .bug
-                .map(|b| format!(" with bug {b:?}"))
+            constants_text(config),
+            bug.as_ref()
+                .map(|b| format!(" with bug {b}"))
                 .unwrap_or_default(),
             args.threads,
             if args.symmetry {
@@ -116,17 +133,17 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, ModelError> {
         .map(|(inv, path)| Trace::of(&model, inv, path))
         .collect();
     if let Some(file) = &args.trace_md {
-        write_markdown(file, &model, &name, &traces)?;
+        write_markdown(file, &model, name, &traces)?;
     }
     let seconds = outcome.elapsed.as_secs_f64();
     let per_second = outcome.counts.distinct_states as f64 / seconds.max(1e-9);
     if args.json {
         let report = Report {
-            config: &name,
+            config: name,
             module: &config.module,
             constants: &config.constants,
             invariants,
-            bug: args.model.bug,
+            bug,
             search,
             symmetry: args.symmetry,
             threads: args.threads,
@@ -145,7 +162,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, ModelError> {
         }
         println!(
             "{}",
-            summary(&name, &outcome, &invariants, args.symmetry, per_second)
+            summary(name, &outcome, &invariants, args.symmetry, per_second)
         );
     }
     Ok(if outcome.violations.is_empty() {
@@ -155,9 +172,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, ModelError> {
     })
 }
 
-fn summary(
+fn summary<M: Model>(
     name: &str,
-    outcome: &Outcome<PaxosModel>,
+    outcome: &Outcome<M>,
     invariants: &[&str],
     symmetry: bool,
     per_second: f64,
@@ -180,9 +197,9 @@ fn summary(
     )
 }
 
-fn write_markdown(
+fn write_markdown<M: SpecTrace>(
     file: &PathBuf,
-    model: &PaxosModel,
+    model: &M,
     name: &str,
     traces: &[Trace],
 ) -> Result<(), ModelError> {

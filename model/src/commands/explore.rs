@@ -1,10 +1,9 @@
 //! `colony-model explore`: the Stateright Explorer, a web page for walking the state space one
 //! action at a time.
 
-use super::{Loaded, ModelArgs};
+use super::{with_model, CliModel, Loaded, ModelArgs};
 use clap::Args;
 use colony_model::ModelError;
-use stateright::Model;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
 
@@ -30,6 +29,11 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode, ModelError> {
         "Stateright Explorer for {name}: http://{}/ (Ctrl-C to stop)",
         args.address
     );
-    let _checker = model.checker().serve(args.address);
+    with_model!(model, model => serve(model, args.address));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the Explorer on the model of one spec; returns when the server stops.
+fn serve<M: CliModel>(model: M, address: SocketAddr) {
+    let _checker = model.checker().serve(address);
 }

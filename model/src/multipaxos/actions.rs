@@ -57,6 +57,20 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The spec action's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Phase1a { .. } => "Phase1a",
+            Action::Phase2a { .. } => "Phase2a",
+            Action::Phase1b { .. } => "Phase1b",
+            Action::Phase2b { .. } => "Phase2b",
+            Action::Apply { .. } => "Apply",
+            Action::CatchUp { .. } => "CatchUp",
+        }
+    }
+}
+
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {

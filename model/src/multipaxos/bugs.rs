@@ -4,8 +4,8 @@
 
 use super::Invariant;
 
-/// A protocol bug the model can be run with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A protocol bug the model can be run with (`check --bug <name>` on a `MultiPaxos_*.cfg`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Bug {
     /// `Phase2a` proposes `None` in a free slot instead of a command.
     ProposeNoneWhenFree,

@@ -10,6 +10,7 @@ mod actions;
 mod bugs;
 mod invariants;
 mod state;
+mod trace;
 
 pub use actions::Action;
 pub use bugs::Bug;

@@ -118,6 +118,17 @@ impl fmt::Display for ShowValue {
     }
 }
 
+/// A vote as traces show it: `(bal, val)`, or `none` for [`NO_VOTE`].
+impl fmt::Display for Vote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == NO_VOTE {
+            write!(f, "none")
+        } else {
+            write!(f, "({}, {})", self.bal, ShowValue(self.val))
+        }
+    }
+}
+
 impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -126,7 +137,7 @@ impl fmt::Display for Msg {
                 let shown: Vec<String> = (1..)
                     .zip(votes)
                     .filter(|(_, v)| *v != NO_VOTE)
-                    .map(|(s, v)| format!("s{s}=({}, {})", v.bal, ShowValue(v.val)))
+                    .map(|(s, v)| format!("s{s}={v}"))
                     .collect();
                 write!(f, "1b(a{acc}, b={bal}, votes=[{}])", shown.join(", "))
             }

@@ -33,6 +33,9 @@ mod message;
 mod ready;
 mod replica;
 
+#[cfg(test)]
+mod tests;
+
 pub use config::{Config, ConfigError};
 pub use learner::SLOTS_TALLIED_MAX;
 pub use log::{Command, Entry, Slot, Vote};

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod acceptor;
+pub mod cell;
 pub mod learner;
 pub mod multipaxos;
 pub mod network;

@@ -5,6 +5,7 @@
 //! **Architecture invariant:** this crate does not depend on `impl/` (the product). The judge is
 //! not derived from the code it judges.
 
+pub mod cell;
 pub mod cfg;
 pub mod check;
 pub mod deliveries;

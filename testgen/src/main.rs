@@ -7,6 +7,15 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+/// A row's cell size, `-` for rows that have none (the cell's transactions).
+fn n(n: u8) -> String {
+    if n == 0 {
+        "-".to_string()
+    } else {
+        n.to_string()
+    }
+}
+
 fn main() -> ExitCode {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let (files, rows) = colony_testgen::generate();
@@ -29,7 +38,11 @@ fn main() -> ExitCode {
     for row in &rows {
         println!(
             "{:<13} {:>3} {:>14} {:>8}   {}",
-            row.role, row.n, row.combinations, row.tests, row.coverage
+            row.role,
+            n(row.n),
+            row.combinations,
+            row.tests,
+            row.coverage
         );
     }
     for row in &rows {

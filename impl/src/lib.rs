@@ -2,10 +2,12 @@
 //!
 //! This crate is the product. Today it holds the sans-IO core of single-decree Paxos
 //! ([`paxos`]): acceptor, proposer and learner as deterministic state machines that take an
-//! input and return a [`paxos::Ready`] saying what the caller must persist, send and report;
-//! and the cell's transactional key-value state machine ([`cell`]), which every replica of a
-//! cell applies to the log its Multi-Paxos group decides. Multi-Paxos and the runtime (storage,
-//! transport, the node server hosting many cells, the client) come next.
+//! input and return a [`paxos::Ready`] saying what the caller must persist, send and report; the
+//! sans-IO core of Multi-Paxos ([`multipaxos`]): a replica per cell deciding a log of batched
+//! commands under one leader at a time, in the same shape; and the cell's transactional
+//! key-value state machine ([`cell`]), which every replica of a cell applies to the log its
+//! Multi-Paxos group decides. The runtime (storage, transport, the node server hosting many
+//! cells, the client) comes next.
 //!
 //! **Architecture invariant:** this crate depends on no other crate of the workspace and not on
 //! stateright: the product does not carry the verification machinery.

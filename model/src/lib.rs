@@ -1,6 +1,7 @@
 //! Stateright models that mirror Colony's TLA+ specs state for state, and the machinery of the
 //! `colony-model` command: reading `.cfg` files, running the checker, rendering counterexamples
-//! and running TLC for comparison.
+//! and running TLC for comparison. Also the model of a cell's transactions ([`cell`]), the
+//! reference the generated transaction tests take their expectations from.
 //!
 //! **Architecture invariant:** this crate does not depend on `impl/` (the product). The judge is
 //! not derived from the code it judges.

@@ -9,7 +9,7 @@
 //! as witness is either enabled, and then the spec's next state fixes exactly what the acceptor
 //! persists and sends, or not enabled, and then the acceptor must do nothing.
 
-use crate::tables::{transition_rows, TableCase};
+use crate::tables::{transition_case, TableCase};
 use crate::{bounded_model, combination_name, lost_messages, Row};
 use colony_model::deliveries;
 use colony_model::paxos::{Action, Msg, PaxosModel, PaxosState, ShowValue};
@@ -188,21 +188,11 @@ pub fn tables(n: u8, reachable: &[PaxosState]) -> (Vec<(Scenario, Vec<Table>)>, 
 }
 
 fn table(model: &PaxosModel, n: u8, prior: Local, scenario: &Scenario) -> Table {
-    let classes: Vec<u8> = (0..scenario.messages.len() as u8).collect();
-    let (rows, combinations) = transition_rows(prior, &scenario.messages, |local, m| {
+    let name = format!("acceptor_n{n}_{}_{}", scenario.label, prior_label(prior));
+    let case = transition_case(name, prior, scenario.messages.clone(), |local, m| {
         expect(model, n, local, m)
     });
-    let name = format!("acceptor_n{n}_{}_{}", scenario.label, prior_label(prior));
-    Table {
-        prior,
-        case: TableCase {
-            name,
-            messages: scenario.messages.clone(),
-            classes,
-            rows,
-            combinations,
-        },
-    }
+    Table { prior, case }
 }
 
 fn case(model: &PaxosModel, n: u8, prior: Local, messages: &[Msg], sequence: &[usize]) -> Case {

@@ -38,15 +38,16 @@ pub struct TableCase<R, M = Msg> {
 /// One row of a transition table: from this state, this message gives this outcome.
 pub type TransitionRow<L, M, S> = (L, M, Option<(L, S)>);
 
-/// The rows of an acceptor's transition table: from every state it passes through in any
+/// A node's transition table named `name`: from every state it passes through in any
 /// combination of `messages` (none folded) starting at `prior`, each message's outcome as
 /// `expect` gives it (the next state and the message sent, or `None` when the spec's action is
-/// not enabled); and the number of combinations. `expect` is asked once per state and message.
-pub fn transition_rows<L, M, S>(
+/// not enabled), and the number of combinations. `expect` is asked once per state and message.
+pub fn transition_case<L, M, S>(
+    name: String,
     prior: L,
-    messages: &[M],
+    messages: Vec<M>,
     mut expect: impl FnMut(L, M) -> Option<(L, S)>,
-) -> (Vec<TransitionRow<L, M, S>>, u64)
+) -> TableCase<TransitionRow<L, M, S>, M>
 where
     L: Copy + Ord,
     M: Copy + Ord,
@@ -70,7 +71,13 @@ where
         .into_iter()
         .map(|((from, m), outcome)| (from, m, outcome))
         .collect();
-    (rows, combinations)
+    TableCase {
+        name,
+        messages,
+        classes,
+        rows,
+        combinations,
+    }
 }
 
 /// Message `i`'s class: the index of the first message equal to it but for its sender.

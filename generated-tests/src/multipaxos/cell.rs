@@ -127,11 +127,6 @@ impl SimCell {
         &self.history
     }
 
-    /// How many messages are in flight.
-    pub fn in_flight_count(&self) -> usize {
-        self.network.len()
-    }
-
     /// How many transactions were submitted, and how many of them got a result.
     pub fn submitted_and_completed(&self) -> (usize, usize) {
         let completed = self.submitted.values().filter(|s| s.completed.is_some());

@@ -16,11 +16,6 @@ impl Slot {
     pub fn next(self) -> Slot {
         Slot(self.0.checked_add(1).expect("a log of 2^64 slots"))
     }
-
-    /// The slot before this one, or `None` for the first.
-    pub fn previous(self) -> Option<Slot> {
-        (self > Slot::FIRST).then(|| Slot(self.0 - 1))
-    }
 }
 
 /// One client command: opaque bytes to the protocol (in a cell, an encoded transaction), at most
@@ -46,11 +41,6 @@ impl Entry {
             Entry::NoOp => &[],
             Entry::Batch(commands) => commands,
         }
-    }
-
-    /// The bytes of its commands, as bounded by [`super::ENTRY_BYTES_MAX`].
-    pub fn command_bytes(&self) -> usize {
-        self.commands().iter().map(|c| c.0.len()).sum()
     }
 }
 

@@ -8,7 +8,7 @@
 //! the model checks one by one. A heartbeat saying the log is decided past replica 1's is no
 //! spec action: replica 1 must answer it with a request for the entries from its next slot.
 
-use crate::tables::{transition_rows, TableCase};
+use crate::tables::{transition_case, TableCase};
 use crate::Row;
 use colony_model::multipaxos::{Action, Constants, MultiPaxosModel, MultiPaxosState, Value};
 use stateright::Model;
@@ -120,18 +120,10 @@ fn messages(log: &[Value]) -> Vec<CatchUpMsg> {
 }
 
 fn table(model: &MultiPaxosModel, index: usize, log: &[Value], prior: Local) -> Table {
-    let messages = messages(log);
-    let classes: Vec<u8> = (0..messages.len() as u8).collect();
-    let (rows, combinations) = transition_rows(prior, &messages, |applied, m| {
+    let name = format!("mp_catch_up_n3_peer_log_{index}_applied_{prior}");
+    transition_case(name, prior, messages(log), |applied, m| {
         expect(model, log, applied, m)
-    });
-    Table {
-        name: format!("mp_catch_up_n3_peer_log_{index}_applied_{prior}"),
-        messages,
-        classes,
-        rows,
-        combinations,
-    }
+    })
 }
 
 /// What replica 1, having applied the first `applied` entries of the peer's `log`, does with

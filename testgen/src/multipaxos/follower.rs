@@ -12,7 +12,7 @@
 //! 3, 5 and 7 (the harness walks each); nothing is folded: the messages come from leaders and
 //! no two are interchangeable.
 
-use crate::tables::{transition_rows, TableCase};
+use crate::tables::{transition_case, TableCase};
 use crate::Row;
 use colony_model::multipaxos::{
     Action, Msg, MultiPaxosModel, MultiPaxosState, Vote, NO_OP, NO_VOTE, SLOTS_MAX,
@@ -158,21 +158,11 @@ fn consistent(prior: Local, messages: &[Msg]) -> bool {
 }
 
 fn table(model: &MultiPaxosModel, prior: Local, scenario: &Scenario) -> Table {
-    let classes: Vec<u8> = (0..scenario.messages.len() as u8).collect();
-    let (rows, combinations) = transition_rows(prior, &scenario.messages, |local, m| {
+    let name = format!("mp_follower_{}_{}", scenario.label, prior_label(prior));
+    let case = transition_case(name, prior, scenario.messages.clone(), |local, m| {
         expect(model, local, m)
     });
-    let name = format!("mp_follower_{}_{}", scenario.label, prior_label(prior));
-    Table {
-        prior,
-        case: TableCase {
-            name,
-            messages: scenario.messages.clone(),
-            classes,
-            rows,
-            combinations,
-        },
-    }
+    Table { prior, case }
 }
 
 /// Asks the model what acceptor `a1` with variables `local` does when `m` arrives.

@@ -110,12 +110,27 @@ pub struct Scenario<'a, M = SpecMsg> {
 /// many as the generator counted. A failure names the combination the way the generator names
 /// it, with every delivery in order, so that it can be replayed by hand.
 pub fn walk<M: Label, R: Replay>(scenario: &Scenario<'_, M>, start: R, combinations_expected: u64) {
+    walk_with_copies(
+        scenario,
+        deliveries::COPIES_MAX,
+        start,
+        combinations_expected,
+    );
+}
+
+/// [`walk`] over the combinations that deliver each message at most `copies_max` times.
+pub fn walk_with_copies<M: Label, R: Replay>(
+    scenario: &Scenario<'_, M>,
+    copies_max: usize,
+    start: R,
+    combinations_expected: u64,
+) {
     assert_eq!(scenario.messages.len(), scenario.classes.len());
     // `after[i]` is the node after the first `i` deliveries of the current combination. The
     // enumeration is depth-first and visits a combination right after one of its prefixes or
     // its siblings' subtrees, so the entries below the current length are always its prefix's.
     let mut after: Vec<R> = vec![start];
-    let combinations = deliveries::for_each(scenario.classes, &mut |sequence| {
+    let mut visit = |sequence: &[usize]| {
         let Some((&last, prefix)) = sequence.split_last() else {
             return;
         };
@@ -133,7 +148,8 @@ pub fn walk<M: Label, R: Replay>(scenario: &Scenario<'_, M>, start: R, combinati
             );
         }
         after.push(node);
-    });
+    };
+    let combinations = deliveries::for_each_with_copies(scenario.classes, copies_max, &mut visit);
     assert_eq!(
         combinations, combinations_expected,
         "the walk and the generator enumerate the same combinations"

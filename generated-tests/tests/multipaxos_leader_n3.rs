@@ -16,7 +16,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -28,7 +28,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -40,7 +40,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -52,7 +52,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -64,7 +64,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -76,7 +76,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -88,7 +88,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -100,7 +100,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -112,7 +112,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -124,7 +124,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -136,7 +136,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -148,7 +148,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -160,7 +160,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -172,7 +172,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -184,7 +184,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_14", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -196,7 +196,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_15", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -208,7 +208,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_16", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -220,7 +220,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_17", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -232,7 +232,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_18", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -244,7 +244,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_19", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -256,7 +256,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_20", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -268,7 +268,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_21", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -280,7 +280,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_22", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -292,7 +292,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_23", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -304,7 +304,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_24", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -316,7 +316,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_25", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -328,7 +328,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_26", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -340,7 +340,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_27", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -352,7 +352,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_28", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -364,7 +364,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_29", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -376,7 +376,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_30", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -388,7 +388,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_31", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -400,7 +400,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_32", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -412,7 +412,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_33", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -424,7 +424,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_34", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -436,7 +436,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_35", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -448,7 +448,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_36", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -460,7 +460,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_37", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -472,7 +472,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_38", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -484,7 +484,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_39", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -496,7 +496,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_40", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -508,7 +508,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_41", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -520,7 +520,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_42", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -532,7 +532,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_43", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -544,7 +544,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_44", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -556,7 +556,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_45", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -568,7 +568,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_46", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -580,7 +580,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_47", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -592,7 +592,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_48", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -604,7 +604,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_49", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -616,7 +616,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_50", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -628,7 +628,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_51", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -640,7 +640,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_52", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -652,7 +652,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_53", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -664,7 +664,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_54", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -676,7 +676,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_55() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_55", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -688,7 +688,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_56() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_56", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -700,7 +700,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_57() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_57", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -712,7 +712,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_58() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_58", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -724,7 +724,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_59() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_59", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -736,7 +736,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_60() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_60", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -748,7 +748,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_61() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_61", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -760,7 +760,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_62() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_62", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -772,7 +772,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_63() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_63", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, &scenario, &[
+    check_all(3, 1, 2, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -784,7 +784,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_00", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -796,7 +796,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_01", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -808,7 +808,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_02", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -820,7 +820,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_03", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -832,7 +832,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_04", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -844,7 +844,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_05", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -856,7 +856,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_06", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -868,7 +868,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_07", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -880,7 +880,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_08", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -892,7 +892,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_09", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -904,7 +904,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_10", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -916,7 +916,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_11", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -928,7 +928,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_12", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -940,7 +940,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_13", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -952,7 +952,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_14", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -964,7 +964,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_15", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -976,7 +976,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_16", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -988,7 +988,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_17", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1000,7 +1000,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_18", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1012,7 +1012,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_19", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1024,7 +1024,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_20", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1036,7 +1036,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_21", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1048,7 +1048,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_22", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1060,7 +1060,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_23", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1072,7 +1072,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_24", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1084,7 +1084,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_25", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1096,7 +1096,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_26", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1108,7 +1108,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_27", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1120,7 +1120,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_28", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1132,7 +1132,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_29", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1144,7 +1144,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_30", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1156,7 +1156,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_31", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1168,7 +1168,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_32", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1180,7 +1180,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_33", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1192,7 +1192,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_34", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1204,7 +1204,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_35", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1216,7 +1216,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_36", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1228,7 +1228,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_37", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1240,7 +1240,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_38", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1252,7 +1252,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_39", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1264,7 +1264,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_40", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1276,7 +1276,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_41", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1288,7 +1288,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_42", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1300,7 +1300,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_43", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1312,7 +1312,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_44", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1324,7 +1324,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_45", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1336,7 +1336,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_46", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1348,7 +1348,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_47", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1360,7 +1360,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_48", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1372,7 +1372,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_49", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1384,7 +1384,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_50", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1396,7 +1396,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_51", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1408,7 +1408,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_52", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1420,7 +1420,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_53", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1432,7 +1432,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_54", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1444,7 +1444,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_55() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_55", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1456,7 +1456,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_56() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_56", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1468,7 +1468,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_57() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_57", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1480,7 +1480,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_58() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_58", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1492,7 +1492,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_59() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_59", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1504,7 +1504,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_60() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_60", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1516,7 +1516,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_61() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_61", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1528,7 +1528,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_62() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_62", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1540,7 +1540,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_63() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_63", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1552,7 +1552,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_64() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_64", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1564,7 +1564,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_65() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_65", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1576,7 +1576,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_66() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_66", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1588,7 +1588,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_67() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_67", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1600,7 +1600,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_68() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_68", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1612,7 +1612,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_69() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_69", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1624,7 +1624,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_70() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_70", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, &scenario, &[
+    check_all(3, 2, 2, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise

@@ -20,14 +20,30 @@ pub const MESSAGES_MAX: usize = 8;
 /// (`classes[i]` is message `i`'s class), one per equivalence class, in lexicographic order of
 /// the delivery sequences. Returns how many combinations were visited.
 pub fn for_each(classes: &[u8], visit: &mut dyn FnMut(&[usize])) -> u64 {
+    for_each_with_copies(classes, COPIES_MAX, visit)
+}
+
+/// [`for_each`] with at most `copies_max` copies of each message delivered: `1` for the
+/// combinations in which nothing is duplicated (each message lost or delivered once, in every
+/// order), which is what a scenario too large for duplicates is walked with.
+pub fn for_each_with_copies(
+    classes: &[u8],
+    copies_max: usize,
+    visit: &mut dyn FnMut(&[usize]),
+) -> u64 {
     assert!(
         classes.len() <= MESSAGES_MAX,
         "at most {MESSAGES_MAX} messages per scenario"
     );
+    assert!(
+        (1..=COPIES_MAX).contains(&copies_max),
+        "between 1 and {COPIES_MAX} copies of a message"
+    );
     let mut search = Search {
         classes,
+        copies_max,
         copies: vec![0; classes.len()],
-        sequence: Vec::with_capacity(classes.len() * COPIES_MAX),
+        sequence: Vec::with_capacity(classes.len() * copies_max),
         visited: 0,
     };
     search.extend(visit);
@@ -43,6 +59,7 @@ pub fn all(classes: &[u8]) -> Vec<Vec<usize>> {
 
 struct Search<'a> {
     classes: &'a [u8],
+    copies_max: usize,
     copies: Vec<usize>,
     sequence: Vec<usize>,
     visited: u64,
@@ -51,7 +68,7 @@ struct Search<'a> {
 impl Search<'_> {
     /// Visits the current sequence, then every extension of it by one more delivery.
     fn extend(&mut self, visit: &mut dyn FnMut(&[usize])) {
-        assert!(self.sequence.len() <= self.classes.len() * COPIES_MAX);
+        assert!(self.sequence.len() <= self.classes.len() * self.copies_max);
         visit(&self.sequence);
         self.visited += 1;
         for message in 0..self.classes.len() {
@@ -69,7 +86,7 @@ impl Search<'_> {
     /// A message may be delivered if it has copies left and, when this is its first delivery,
     /// every lower message of its class was delivered already (the canonical representative).
     fn may_deliver(&self, message: usize) -> bool {
-        if self.copies[message] == COPIES_MAX {
+        if self.copies[message] == self.copies_max {
             return false;
         }
         if self.copies[message] > 0 {
@@ -96,6 +113,19 @@ mod tests {
             .collect();
         assert_eq!(counts, [1, 3, 19, 271, 7365]);
         assert_eq!(all(&distinct(1)), [vec![], vec![0], vec![0, 0]]);
+    }
+
+    /// With one copy each, `k` distinct messages give every arrangement of every subset:
+    /// the sum over `j` of `k! / (k - j)!`.
+    #[test]
+    fn one_copy_gives_every_arrangement_of_every_subset() {
+        let counts: Vec<u64> = (0..=5)
+            .map(|k| for_each_with_copies(&distinct(k), 1, &mut |_| {}))
+            .collect();
+        assert_eq!(counts, [1, 2, 5, 16, 65, 326]);
+        let mut folded = Vec::new();
+        for_each_with_copies(&[0, 0], 1, &mut |s| folded.push(s.to_vec()));
+        assert_eq!(folded, [vec![], vec![0], vec![0, 1]]);
     }
 
     #[test]

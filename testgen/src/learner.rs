@@ -97,20 +97,21 @@ pub fn tables(n: u8) -> (Vec<Table>, Row) {
 
 fn table(model: &PaxosModel, n: u8, scenario: Scenario) -> Table {
     let classes = classes_up_to_sender(&scenario.messages);
-    let (combinations, by_set) = expectations_by_set(&classes, |set| {
-        let mut heard = PaxosState::init(usize::from(n));
-        for (i, &m) in scenario.messages.iter().enumerate() {
-            if set & (1 << i) != 0 {
-                heard.msgs.insert(m);
+    let (combinations, by_set) =
+        expectations_by_set(&classes, colony_model::deliveries::COPIES_MAX, |set| {
+            let mut heard = PaxosState::init(usize::from(n));
+            for (i, &m) in scenario.messages.iter().enumerate() {
+                if set & (1 << i) != 0 {
+                    heard.msgs.insert(m);
+                }
             }
-        }
-        let values = chosen(model, &heard);
-        assert!(
-            values.len() <= 1,
-            "Agreement holds among the scenario's votes"
-        );
-        values.first().copied()
-    });
+            let values = chosen(model, &heard);
+            assert!(
+                values.len() <= 1,
+                "Agreement holds among the scenario's votes"
+            );
+            values.first().copied()
+        });
     let rows = by_set
         .into_iter()
         .filter_map(|(set, value)| Some((set, value?)))

@@ -136,27 +136,28 @@ fn promise_multisets(reachable: &[PaxosState], n: u8) -> BTreeSet<Vec<Msg>> {
 
 fn table(model: &PaxosModel, n: u8, messages: Vec<Msg>) -> Table {
     let classes = classes_up_to_sender(&messages);
-    let (combinations, by_set) = expectations_by_set(&classes, |set| {
-        let mut state = PaxosState::init(usize::from(n));
-        state.msgs.insert(Msg::M1a { bal: BALLOT });
-        for (i, &m) in messages.iter().enumerate() {
-            if set & (1 << i) != 0 {
-                state.msgs.insert(m);
+    let (combinations, by_set) =
+        expectations_by_set(&classes, colony_model::deliveries::COPIES_MAX, |set| {
+            let mut state = PaxosState::init(usize::from(n));
+            state.msgs.insert(Msg::M1a { bal: BALLOT });
+            for (i, &m) in messages.iter().enumerate() {
+                if set & (1 << i) != 0 {
+                    state.msgs.insert(m);
+                }
             }
-        }
-        let allowed = allowed_values(model, &state);
-        // The harness holds the node to one proposal: once `Phase2a(1, v)` has sent a 2a, the
-        // spec allows no other in ballot 1, whatever arrives next.
-        for &v in &allowed {
-            let mut proposed = state.clone();
-            proposed.msgs.insert(Msg::M2a {
-                bal: BALLOT,
-                val: v,
-            });
-            assert!(allowed_values(model, &proposed).is_empty());
-        }
-        allowed
-    });
+            let allowed = allowed_values(model, &state);
+            // The harness holds the node to one proposal: once `Phase2a(1, v)` has sent a 2a, the
+            // spec allows no other in ballot 1, whatever arrives next.
+            for &v in &allowed {
+                let mut proposed = state.clone();
+                proposed.msgs.insert(Msg::M2a {
+                    bal: BALLOT,
+                    val: v,
+                });
+                assert!(allowed_values(model, &proposed).is_empty());
+            }
+            allowed
+        });
     let rows = by_set
         .into_iter()
         .filter(|(_, allowed)| !allowed.is_empty())

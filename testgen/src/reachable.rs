@@ -10,7 +10,7 @@
 //! invariant under that permutation: which local variables *some* acceptor can hold, which
 //! transitions *some* acceptor can take, and which multisets of promises can be in flight.
 
-use colony_model::paxos::{Msg, PaxosModel, PaxosState};
+use colony_model::paxos::{Msg, PaxosState};
 use stateright::Model;
 use std::collections::{HashSet, VecDeque};
 use std::hash::Hash;
@@ -27,9 +27,38 @@ where
 }
 
 /// One state per orbit of the reachable states under permutations of the acceptors: the one
-/// whose acceptors are sorted by [`signature`].
-pub fn up_to_acceptor_permutation(model: &PaxosModel) -> Vec<PaxosState> {
+/// whose acceptors are sorted by their [`AcceptorSymmetric::signature`].
+pub fn up_to_acceptor_permutation<M: Model>(model: &M) -> Vec<M::State>
+where
+    M::State: AcceptorSymmetric + Hash + Eq + Clone,
+{
     search(model, sort_acceptors)
+}
+
+/// A state of a spec that treats every acceptor alike, so that renaming acceptors maps
+/// reachable states to reachable states.
+pub trait AcceptorSymmetric: Sized {
+    /// What distinguishes one acceptor: its variables and the messages it sent, with its own
+    /// name left out.
+    type Signature: Ord;
+    /// How many acceptors the state has.
+    fn acceptor_count(&self) -> u8;
+    /// Acceptor `a`'s signature.
+    fn signature(&self, a: u8) -> Self::Signature;
+    /// The state with acceptor `order[j]` renamed `j + 1`.
+    fn rename(&self, order: &[u8]) -> Self;
+}
+
+/// `state` with its acceptors renamed in order of their signatures. Two acceptors with equal
+/// signatures are interchangeable (swapping them gives back the same state), so the result is
+/// the same for every state of an orbit.
+pub fn sort_acceptors<S: AcceptorSymmetric>(state: S) -> S {
+    let mut signed: Vec<(S::Signature, u8)> = (1..=state.acceptor_count())
+        .map(|a| (state.signature(a), a))
+        .collect();
+    signed.sort();
+    let order: Vec<u8> = signed.into_iter().map(|(_, a)| a).collect();
+    state.rename(&order)
 }
 
 fn search<M: Model>(model: &M, canonical: impl Fn(M::State) -> M::State) -> Vec<M::State>
@@ -59,87 +88,50 @@ where
     all
 }
 
-/// What distinguishes acceptor `a` in `state`: its variables and the messages it sent, with its
-/// own name left out.
-type Signature = (i8, i8, u8, Vec<Msg>);
+impl AcceptorSymmetric for PaxosState {
+    type Signature = (i8, i8, u8, Vec<Msg>);
 
-fn signature(state: &PaxosState, a: u8) -> Signature {
-    let i = usize::from(a) - 1;
-    let sent = state
-        .msgs
-        .iter()
-        .filter_map(|m| match m {
-            Msg::M1b {
-                acc,
-                bal,
-                mbal,
-                mval,
-            } if acc == a => Some(Msg::M1b {
-                acc: 0,
-                bal,
-                mbal,
-                mval,
-            }),
-            Msg::M2b { acc, bal, val } if acc == a => Some(Msg::M2b { acc: 0, bal, val }),
-            _ => None,
-        })
-        .collect();
-    (state.max_bal[i], state.max_vbal[i], state.max_val[i], sent)
-}
-
-/// `state` with its acceptors renamed in order of their signatures. Two acceptors with equal
-/// signatures are interchangeable (swapping them gives back the same state), so the result is
-/// the same for every state of an orbit.
-fn sort_acceptors(state: PaxosState) -> PaxosState {
-    let mut signed: Vec<(Signature, u8)> = state
-        .acceptors()
-        .map(|a| (signature(&state, a), a))
-        .collect();
-    signed.sort();
-    let order: Vec<u8> = signed.into_iter().map(|(_, a)| a).collect();
-    rename(&state, &order)
-}
-
-/// `state` with acceptor `order[j]` renamed `j + 1`.
-fn rename(state: &PaxosState, order: &[u8]) -> PaxosState {
-    assert_eq!(
-        order.len(),
-        state.max_bal.len(),
-        "a permutation of the acceptors"
-    );
-    let mut renamed = [0u8; 8];
-    let mut next = PaxosState::init(order.len());
-    for (j, &a) in order.iter().enumerate() {
-        let i = usize::from(a) - 1;
-        renamed[usize::from(a)] = j as u8 + 1;
-        next.max_bal[j] = state.max_bal[i];
-        next.max_vbal[j] = state.max_vbal[i];
-        next.max_val[j] = state.max_val[i];
+    fn acceptor_count(&self) -> u8 {
+        self.max_bal.len() as u8
     }
-    next.msgs = state
-        .msgs
-        .iter()
-        .map(|m| match m {
-            Msg::M1b {
-                acc,
-                bal,
-                mbal,
-                mval,
-            } => Msg::M1b {
-                acc: renamed[usize::from(acc)],
-                bal,
-                mbal,
-                mval,
-            },
-            Msg::M2b { acc, bal, val } => Msg::M2b {
-                acc: renamed[usize::from(acc)],
-                bal,
-                val,
-            },
-            Msg::M1a { .. } | Msg::M2a { .. } => m,
-        })
-        .collect();
-    next
+
+    fn signature(&self, a: u8) -> Self::Signature {
+        let i = usize::from(a) - 1;
+        let sent = self
+            .msgs
+            .iter()
+            .filter_map(|m| match m {
+                Msg::M1b {
+                    acc,
+                    bal,
+                    mbal,
+                    mval,
+                } if acc == a => Some(Msg::M1b {
+                    acc: 0,
+                    bal,
+                    mbal,
+                    mval,
+                }),
+                Msg::M2b { acc, bal, val } if acc == a => Some(Msg::M2b { acc: 0, bal, val }),
+                _ => None,
+            })
+            .collect();
+        (self.max_bal[i], self.max_vbal[i], self.max_val[i], sent)
+    }
+
+    fn rename(&self, order: &[u8]) -> PaxosState {
+        assert_eq!(
+            order.len(),
+            self.max_bal.len(),
+            "a permutation of the acceptors"
+        );
+        // `permute` takes the new name of each acceptor, in order of the old names.
+        let mut new_names = vec![0; order.len()];
+        for (j, &a) in order.iter().enumerate() {
+            new_names[usize::from(a) - 1] = j;
+        }
+        colony_model::paxos::permute(self, &new_names, |v| v)
+    }
 }
 
 #[cfg(test)]
@@ -175,7 +167,7 @@ mod tests {
         for state in all(&bounded_model(3)) {
             let sorted = sort_acceptors(state.clone());
             for order in orders {
-                assert_eq!(sort_acceptors(rename(&state, &order)), sorted, "{state:?}");
+                assert_eq!(sort_acceptors(state.rename(&order)), sorted, "{state:?}");
             }
         }
     }

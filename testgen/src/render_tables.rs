@@ -125,40 +125,28 @@ fn header(what: &str, expectation: &str, imports: &str) -> String {
 fn scenario_comment<R>(kind: &str, table: &TableCase<R>) -> String {
     let messages: Vec<String> = table.messages.iter().map(Msg::to_string).collect();
     let mut out = format!("\n// {kind} that may arrive: {}\n", messages.join(", "));
-    let groups = interchangeable(table);
+    let groups = crate::tables::interchangeable(table, sender);
     if !groups.is_empty() {
         out += &format!("// Interchangeable: {}\n", groups.join("; "));
     }
     out + &format!("// {} combinations\n", table.combinations)
 }
 
-/// The classes of more than one message, each as the list of its messages' senders.
-fn interchangeable<R>(table: &TableCase<R>) -> Vec<String> {
-    let mut groups = Vec::new();
-    for (i, &class) in table.classes.iter().enumerate() {
-        if class as usize != i {
-            continue;
-        }
-        let members: u8 = (0..table.classes.len())
-            .filter(|&j| table.classes[j] == class)
-            .fold(0, |set, j| set | 1 << j);
-        if members.count_ones() > 1 {
-            groups.push(senders(&table.messages, members));
-        }
+/// Names the sender of a message, or the message itself when it names none.
+fn sender(m: &Msg) -> String {
+    match *m {
+        Msg::M1b { acc, .. } | Msg::M2b { acc, .. } => format!("a{acc}"),
+        other => other.to_string(),
     }
-    groups
 }
 
-/// The senders of the messages in `set`, as `{a1, a2}`.
+/// The messages of `set` (a bit per message), by [`sender`]: `{a1, a2}`.
 fn senders(messages: &[Msg], set: u8) -> String {
     let names: Vec<String> = messages
         .iter()
         .enumerate()
         .filter(|&(i, _)| set & (1 << i) != 0)
-        .map(|(_, m)| match *m {
-            Msg::M1b { acc, .. } | Msg::M2b { acc, .. } => format!("a{acc}"),
-            other => other.to_string(),
-        })
+        .map(|(_, m)| sender(m))
         .collect();
     format!("{{{}}}", names.join(", "))
 }

@@ -82,7 +82,7 @@ where
 
 /// Message `i`'s class: the index of the first message equal to it but for its sender.
 pub fn classes_up_to_sender(messages: &[Msg]) -> Vec<u8> {
-    let anonymous = |m: Msg| match m {
+    classes_by(messages, |m| match m {
         Msg::M1b {
             bal, mbal, mval, ..
         } => Msg::M1b {
@@ -93,7 +93,12 @@ pub fn classes_up_to_sender(messages: &[Msg]) -> Vec<u8> {
         },
         Msg::M2b { bal, val, .. } => Msg::M2b { acc: 0, bal, val },
         Msg::M1a { .. } | Msg::M2a { .. } => m,
-    };
+    })
+}
+
+/// Message `i`'s class: the index of the first message whose `anonymous` form (the message
+/// with its sender left out) equals message `i`'s.
+pub fn classes_by<M: Copy, K: PartialEq>(messages: &[M], anonymous: impl Fn(M) -> K) -> Vec<u8> {
     messages
         .iter()
         .map(|&m| {
@@ -111,16 +116,40 @@ pub fn delivered_set(sequence: &[usize]) -> u8 {
     sequence.iter().fold(0, |set, &i| set | 1 << i)
 }
 
-/// Enumerates every folded combination of messages of `classes`, asks `expect` what the spec
-/// says after each set of messages the combinations deliver (once per set), and returns how
-/// many combinations there are and the answer for every set reached.
+/// The classes of more than one message of `table`, each as the list of its messages' senders
+/// as `sender` names them (`{a1, a2}`).
+pub fn interchangeable<R, M>(
+    table: &TableCase<R, M>,
+    sender: impl Fn(&M) -> String,
+) -> Vec<String> {
+    let mut groups = Vec::new();
+    for (i, &class) in table.classes.iter().enumerate() {
+        if class as usize != i {
+            continue;
+        }
+        let members: Vec<String> = (0..table.classes.len())
+            .filter(|&j| table.classes[j] == class)
+            .map(|j| sender(&table.messages[j]))
+            .collect();
+        if members.len() > 1 {
+            groups.push(format!("{{{}}}", members.join(", ")));
+        }
+    }
+    groups
+}
+
+/// Enumerates every folded combination of messages of `classes` (each delivered at most
+/// `copies_max` times), asks `expect` what the spec says after each set of messages the
+/// combinations deliver (once per set), and returns how many combinations there are and the
+/// answer for every set reached.
 pub fn expectations_by_set<T>(
     classes: &[u8],
+    copies_max: usize,
     mut expect: impl FnMut(u8) -> T,
 ) -> (u64, BTreeMap<u8, T>) {
     // Indexed by the set itself: the walk visits up to a hundred million combinations.
     let mut by_set: Vec<Option<T>> = (0..=u8::MAX).map(|_| None).collect();
-    let combinations = deliveries::for_each(classes, &mut |sequence| {
+    let combinations = deliveries::for_each_with_copies(classes, copies_max, &mut |sequence| {
         let set = delivered_set(sequence);
         by_set[usize::from(set)].get_or_insert_with(|| expect(set));
     });
@@ -147,10 +176,11 @@ mod tests {
     #[test]
     fn every_set_of_delivered_messages_is_asked_about_once() {
         let mut asked = Vec::new();
-        let (combinations, by_set) = expectations_by_set(&[0, 1, 2], |set| {
-            asked.push(set);
-            set.count_ones()
-        });
+        let (combinations, by_set) =
+            expectations_by_set(&[0, 1, 2], deliveries::COPIES_MAX, |set| {
+                asked.push(set);
+                set.count_ones()
+            });
         assert_eq!(combinations, 271);
         assert_eq!(asked.len(), 8, "every subset of 3 messages, once");
         assert_eq!(by_set[&0b101], 2);

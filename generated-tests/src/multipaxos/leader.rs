@@ -4,7 +4,7 @@
 pub use super::spec::m1b;
 use super::spec::{ballot_of, entry, votes, MpMsg};
 use crate::spec::proposer_of;
-use crate::walk::{bit, ensure_eq, walk, Replay, Scenario};
+use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
 use colony::multipaxos::Slot;
 use colony::multipaxos::{Config, Durable, Entry, Envelope, Input, Message, Ready, Replica};
 use colony::paxos::{quorum_size, NodeId};
@@ -14,7 +14,8 @@ use colony::paxos::{quorum_size, NodeId};
 pub type Allowed<'a> = &'a [(u8, &'a [i8])];
 
 /// Starts the leader of spec ballot `ballot` in a cell of `n` (when its election timer runs
-/// out) and walks every combination of the promises in `scenario`. When the
+/// out) and walks every combination of the promises in `scenario` that delivers each at most
+/// `copies_max` times. When the
 /// promises heard first make a quorum, the leader must propose, in every slot up to the highest
 /// vote they report, exactly one value the table allows there (`rows`: per set of promises, a
 /// bit per message), and nothing above it: it has no client command. It must do nothing at any
@@ -22,6 +23,7 @@ pub type Allowed<'a> = &'a [(u8, &'a [i8])];
 pub fn check_all(
     n: u8,
     ballot: i8,
+    copies_max: usize,
     scenario: &Scenario<'_, MpMsg>,
     rows: &[(u8, Allowed<'_>)],
     combinations: u64,
@@ -34,7 +36,7 @@ pub fn check_all(
         messages: scenario.messages,
         rows,
     };
-    walk(scenario, start, combinations);
+    walk_with_copies(scenario, copies_max, start, combinations);
 }
 
 /// Replica `proposer_of(ballot)` of a cell of `n`, restarted after it started round

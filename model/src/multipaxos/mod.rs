@@ -16,8 +16,8 @@ pub use actions::Action;
 pub use bugs::Bug;
 pub use invariants::Invariant;
 pub use state::{
-    Acceptor, Ballot, Msg, MultiPaxosState, Replica, ShowValue, Slot, Value, Vote, NONE, NO_BALLOT,
-    NO_OP, NO_VOTE, SLOTS_MAX,
+    Acceptor, Ballot, Msg, MultiPaxosState, Replica, ShowValue, Slot, Value, Vote, Votes, NONE,
+    NO_BALLOT, NO_OP, NO_VOTE, SLOTS_MAX,
 };
 
 use crate::cfg::Config;

@@ -21,7 +21,7 @@ pub use state::{
     Acceptor, Ballot, Msg, MsgSet, MsgType, Msgs, PaxosState, PerAcceptor, ShowBallot, ShowValue,
     Value, NONE, NO_BALLOT,
 };
-pub use symmetry::representative;
+pub use symmetry::{permute, representative};
 
 use crate::cfg::Config;
 use crate::ModelError;

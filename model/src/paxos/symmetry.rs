@@ -50,7 +50,7 @@ fn used_values(state: &PaxosState) -> BTreeSet<Value> {
 }
 
 /// `state` with acceptor `i + 1` renamed `order[i] + 1` and every value renamed.
-fn permute(
+pub fn permute(
     state: &PaxosState,
     order: &[usize],
     rename_value: impl Fn(Value) -> Value,

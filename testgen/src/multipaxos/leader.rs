@@ -13,8 +13,11 @@
 //! and one slot, two commands and ballots `0..2` ([`super::one_slot_model`]: votes of two
 //! ballots for different commands, of which the leader of ballot 2 must take the higher).
 
+use super::promises::promise_sets_up_to_renaming;
+use super::symmetry::classes_up_to_sender;
 use crate::tables::{expectations_by_set, TableCase};
 use crate::Row;
+use colony_model::deliveries::COPIES_MAX;
 use colony_model::multipaxos::{Action, Msg, MultiPaxosModel, MultiPaxosState, Value};
 use stateright::Model;
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,41 +34,83 @@ pub type Table = TableCase<(u8, Allowed), Msg>;
 /// Every set of promises of `ballot`, one per acceptor, that the model can have in flight at
 /// once, in a fixed order.
 pub fn promise_sets(reachable: &[MultiPaxosState], ballot: i8) -> BTreeSet<Vec<Msg>> {
-    let mut sets = BTreeSet::new();
-    for state in reachable {
-        let promises: Vec<Msg> = state
-            .msgs
-            .iter()
-            .filter(|m| matches!(m, Msg::M1b { bal, .. } if *bal == ballot))
-            .copied()
-            .collect();
-        if promises.len() == state.max_bal.len() {
-            sets.insert(promises);
-        }
-    }
-    sets
+    reachable
+        .iter()
+        .filter_map(|state| every_promise(state, ballot))
+        .collect()
 }
 
-/// The tables of the leader of `model`'s highest ballot, named after `label`, and the report
-/// row. `reachable` is every state of `model`.
+/// The promises of `ballot` in flight in `state`, when every acceptor has sent one.
+pub fn every_promise(state: &MultiPaxosState, ballot: i8) -> Option<Vec<Msg>> {
+    let promises: Vec<Msg> = state
+        .msgs
+        .iter()
+        .filter(|m| matches!(m, Msg::M1b { bal, .. } if *bal == ballot))
+        .copied()
+        .collect();
+    (promises.len() == state.max_bal.len()).then_some(promises)
+}
+
+/// The tables of the leader of `model`'s highest ballot in a cell of 3, named after `label`,
+/// and the report row: every promise set the model can have in flight, every combination.
+/// `reachable` is every state of `model`.
 pub fn tables(
     model: &MultiPaxosModel,
     reachable: &[MultiPaxosState],
     label: &str,
 ) -> (Vec<Table>, Row) {
+    let sets = promise_sets(reachable, model.constants.max_ballot);
+    let scenarios = sets.into_iter().map(|messages| {
+        let classes = (0..messages.len() as u8).collect();
+        (messages, classes)
+    });
+    let tables = scenario_tables(model, label, scenarios, COPIES_MAX);
+    let coverage = format!("{} promise sets", tables.len());
+    let row = row(model, &tables, coverage);
+    (tables, row)
+}
+
+/// The tables of the leader of `model`'s highest ballot in a cell of 5 or 7 (`model`'s
+/// acceptors; it has no replicas), named after `label`, and the report row: every promise set
+/// up to renaming acceptors ([`promise_sets_up_to_renaming`]), with promises that report the
+/// same votes interchangeable, each delivered at most `copies_max` times.
+pub fn folded_tables(model: &MultiPaxosModel, label: &str, copies_max: usize) -> (Vec<Table>, Row) {
+    let scenarios = promise_sets_up_to_renaming(model)
+        .into_iter()
+        .map(|messages| {
+            let classes = classes_up_to_sender(&messages);
+            (messages, classes)
+        });
+    let tables = scenario_tables(model, label, scenarios, copies_max);
+    let mut coverage = format!("{} promise sets up to renaming", tables.len());
+    if copies_max < COPIES_MAX {
+        coverage += ", none duplicated";
+    }
+    let row = row(model, &tables, coverage);
+    (tables, row)
+}
+
+fn scenario_tables(
+    model: &MultiPaxosModel,
+    label: &str,
+    scenarios: impl ExactSizeIterator<Item = (Vec<Msg>, Vec<u8>)>,
+    copies_max: usize,
+) -> Vec<Table> {
+    let n = model.constants.num_acceptors;
     let ballot = model.constants.max_ballot;
-    let sets = promise_sets(reachable, ballot);
-    let quorum = usize::from(model.constants.num_acceptors) / 2 + 1;
-    let tables: Vec<Table> = sets
-        .iter()
+    let width = scenarios.len().saturating_sub(1).to_string().len();
+    scenarios
         .enumerate()
-        .map(|(index, messages)| {
-            let name = format!("mp_leader_n3_b{ballot}_{label}_promises_{index:02}");
-            table(model, name, messages, quorum)
+        .map(|(index, (messages, classes))| {
+            let name = format!("mp_leader_n{n}_b{ballot}_{label}_promises_{index:0width$}");
+            table(model, name, messages, classes, copies_max)
         })
-        .collect();
-    let row = Row {
-        role: if ballot == 1 {
+        .collect()
+}
+
+fn row(model: &MultiPaxosModel, tables: &[Table], coverage: String) -> Row {
+    Row {
+        role: if model.constants.max_ballot == 1 {
             "mp leader b1"
         } else {
             "mp leader b2"
@@ -73,17 +118,22 @@ pub fn tables(
         n: model.constants.num_acceptors,
         combinations: tables.iter().map(|t| t.combinations).sum(),
         tests: tables.len() as u64,
-        coverage: format!("{} promise sets", sets.len()),
+        coverage,
         uncovered: Vec::new(),
-    };
-    (tables, row)
+    }
 }
 
-fn table(model: &MultiPaxosModel, name: String, messages: &[Msg], quorum: usize) -> Table {
-    let classes: Vec<u8> = (0..messages.len() as u8).collect();
-    let (combinations, by_set) = expectations_by_set(&classes, |set| {
+fn table(
+    model: &MultiPaxosModel,
+    name: String,
+    messages: Vec<Msg>,
+    classes: Vec<u8>,
+    copies_max: usize,
+) -> Table {
+    let quorum = usize::from(model.constants.num_acceptors) / 2 + 1;
+    let (combinations, by_set) = expectations_by_set(&classes, copies_max, |set| {
         if set.count_ones() as usize == quorum {
-            allowed(model, messages, set)
+            allowed(model, &messages, set)
         } else {
             Vec::new()
         }
@@ -94,7 +144,7 @@ fn table(model: &MultiPaxosModel, name: String, messages: &[Msg], quorum: usize)
         .collect();
     Table {
         name,
-        messages: messages.to_vec(),
+        messages,
         classes,
         rows,
         combinations,

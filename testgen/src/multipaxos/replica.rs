@@ -9,6 +9,7 @@
 
 use crate::tables::{expectations_by_set, TableCase};
 use crate::Row;
+use colony_model::deliveries::COPIES_MAX;
 use colony_model::multipaxos::{Action, Msg, MultiPaxosModel, MultiPaxosState, Value, NO_OP};
 use stateright::Model;
 
@@ -90,8 +91,9 @@ pub fn tables(model: &MultiPaxosModel, reachable: &[MultiPaxosState]) -> (Vec<Ta
 
 fn table(model: &MultiPaxosModel, label: &str, messages: Vec<Msg>) -> Table {
     let classes: Vec<u8> = (0..messages.len() as u8).collect();
-    let (combinations, by_set) =
-        expectations_by_set(&classes, |set| applied_after(model, &messages, set));
+    let (combinations, by_set) = expectations_by_set(&classes, COPIES_MAX, |set| {
+        applied_after(model, &messages, set)
+    });
     let rows = by_set
         .into_iter()
         .filter(|(_, applied)| !applied.is_empty())

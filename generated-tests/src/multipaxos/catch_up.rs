@@ -1,7 +1,7 @@
 //! The replay harness for Multi-Paxos catch-up cases: replica 1, behind its peer, hearing the
 //! leader's heartbeats and the peer's catch-up replies.
 
-use super::spec::{ballot_of, entry};
+use super::spec::{ballot_of, entry, CELL_SIZES};
 use crate::walk::{self, ensure_eq, walk, Label, Receiver, Scenario, TableWalker};
 use colony::multipaxos::{Config, Durable, Envelope, Input, Message, Ready, Replica, Slot};
 use colony::paxos::NodeId;
@@ -55,9 +55,9 @@ const LEADER_BALLOT: i8 = 0;
 /// The peer that answers replica 1's requests.
 const PEER: NodeId = NodeId(2);
 
-/// Restarts replica 1 of a cell of 3 with the first `applied` entries of `log`, the peer's, as
-/// its decided log, and walks every combination of `scenario`'s messages, checking each step
-/// against `transitions`.
+/// Restarts replica 1 of cells of 3, 5 and 7 with the first `applied` entries of `log`, the
+/// peer's, as its decided log, and walks every combination of `scenario`'s messages, checking
+/// each step against `transitions`.
 pub fn check_all(
     log: &[i8],
     applied: u8,
@@ -65,31 +65,35 @@ pub fn check_all(
     transitions: &[Transition],
     combinations: u64,
 ) {
-    let members = (1..=3).map(NodeId).collect();
-    let durable = Durable {
-        decided: log[..usize::from(applied)]
-            .iter()
-            .map(|&v| entry(v))
-            .collect(),
-        ..Durable::default()
-    };
-    let replica = Replica::new(Config::new(NodeId(1), members), durable);
-    let start = TableWalker {
-        node: Lagging {
-            replica: replica.expect("a valid configuration"),
-            applied,
-            log: log.to_vec(),
-        },
-        messages: scenario.messages,
-        transitions,
-    };
-    walk(scenario, start, combinations);
+    for n in CELL_SIZES {
+        let members = (1..=n).map(NodeId).collect();
+        let durable = Durable {
+            decided: log[..usize::from(applied)]
+                .iter()
+                .map(|&v| entry(v))
+                .collect(),
+            ..Durable::default()
+        };
+        let replica = Replica::new(Config::new(NodeId(1), members), durable);
+        let start = TableWalker {
+            node: Lagging {
+                replica: replica.expect("a valid configuration"),
+                n,
+                applied,
+                log: log.to_vec(),
+            },
+            messages: scenario.messages,
+            transitions,
+        };
+        walk(scenario, start, combinations);
+    }
 }
 
-/// Replica 1, and how much of the peer's log it applied.
+/// Replica 1 of a cell of `n`, and how much of the peer's log it applied.
 #[derive(Clone)]
 pub struct Lagging {
     replica: Replica,
+    n: u8,
     applied: u8,
     log: Vec<i8>,
 }
@@ -110,7 +114,7 @@ impl Receiver for Lagging {
     ) -> Result<(), String> {
         let (from, message) = match deliver {
             CatchUpMsg::Heartbeat { decided_through } => {
-                let ballot = ballot_of(LEADER_BALLOT, 3);
+                let ballot = ballot_of(LEADER_BALLOT, self.n);
                 let message = Message::Heartbeat {
                     ballot,
                     decided_through: Slot(decided_through.into()),

@@ -1,6 +1,6 @@
 //! The replay harness for Multi-Paxos follower cases: acceptor `a1` of a cell hearing leaders.
 
-use super::spec::{envelopes, from_leader, hard_state, votes, MpMsg, SpecLocal};
+use super::spec::{envelopes, from_leader, hard_state, votes, MpMsg, SpecLocal, CELL_SIZES};
 pub use super::spec::{m1a, m1b, m2a, m2b};
 use crate::walk::{self, ensure_eq, walk, Receiver, Scenario, TableWalker};
 use colony::multipaxos::{Config, Durable, Input, Ready, Replica, Slot, Vote};
@@ -13,10 +13,6 @@ pub type Outcome = Option<(SpecLocal, MpMsg)>;
 /// One row of the acceptor's transition table: from these variables, this message gives this
 /// outcome.
 pub type Transition = walk::Transition<Follower>;
-
-/// The cell sizes every follower case runs in: the acceptor's transitions are the same in each,
-/// what it broadcasts is not.
-pub const CELL_SIZES: [u8; 3] = [3, 5, 7];
 
 /// Walks every combination of the messages in `scenario` through replica 1 of cells of 3, 5
 /// and 7, restarted from spec variables `prior`, and checks each step against `transitions`,

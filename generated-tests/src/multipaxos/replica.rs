@@ -2,17 +2,18 @@
 
 pub use super::spec::m2b;
 use super::spec::{ballot_of, entry, MpMsg};
-use crate::walk::{bit, ensure_eq, walk, Replay, Scenario};
+use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
 use colony::multipaxos::{Config, Durable, Input, Message, Ready, Replica, Slot};
 use colony::paxos::NodeId;
 
 /// Starts replica 1 of a cell of `n` with an empty log and walks every combination of the votes
-/// in `scenario`. `applied` lists, for every set of votes (a bit per message) after which the
+/// in `scenario` that delivers each at most `copies_max` times. `applied` lists, for every set of votes (a bit per message) after which the
 /// model's `Apply` has applied something, the log applied (slot 1 first); after any other set,
 /// nothing. At each step the replica must report exactly the slots that joined that log, in
 /// order, and persist and send nothing.
 pub fn check_all(
     n: u8,
+    copies_max: usize,
     scenario: &Scenario<'_, MpMsg>,
     applied: &[(u8, &[i8])],
     combinations: u64,
@@ -26,7 +27,7 @@ pub fn check_all(
         messages: scenario.messages,
         applied,
     };
-    walk(scenario, start, combinations);
+    walk_with_copies(scenario, copies_max, start, combinations);
 }
 
 #[derive(Clone)]

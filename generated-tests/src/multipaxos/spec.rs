@@ -10,6 +10,9 @@ use colony::multipaxos::{Command, Entry, Envelope, HardState, Message, Slot, Vot
 use colony::paxos::{Ballot, NodeId};
 use std::collections::BTreeMap;
 
+/// The cell sizes the follower and catch-up cases run in: what those nodes do with a message
+/// is the same in each (they hear leaders and one peer), what they broadcast is not.
+pub const CELL_SIZES: [u8; 3] = [3, 5, 7];
 /// The slots of the generated cases: `1..NumSlots` with `NumSlots = 2`.
 pub const SLOTS: usize = 2;
 

@@ -14,7 +14,7 @@
 //! ballots for different commands, of which the leader of ballot 2 must take the higher).
 
 use super::promises::promise_sets_up_to_renaming;
-use super::symmetry::classes_up_to_sender;
+use super::symmetry::classes_up_to_renaming;
 use crate::tables::{expectations_by_set, TableCase};
 use crate::Row;
 use colony_model::deliveries::COPIES_MAX;
@@ -78,7 +78,7 @@ pub fn folded_tables(model: &MultiPaxosModel, label: &str, copies_max: usize) ->
     let scenarios = promise_sets_up_to_renaming(model)
         .into_iter()
         .map(|messages| {
-            let classes = classes_up_to_sender(&messages);
+            let classes = classes_up_to_renaming(&messages);
             (messages, classes)
         });
     let tables = scenario_tables(model, label, scenarios, copies_max);

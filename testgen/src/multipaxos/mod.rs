@@ -30,44 +30,48 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         leader::tables(&one_slot, &one_slot_reachable, "one_slot");
     leader_tables.extend(one_slot_tables);
     rows.extend([leader_row, one_slot_row]);
-    let (replica_tables, replica_row) = replica::tables(&model, &reachable);
-    let (catch_up_tables, catch_up_row) = catch_up::tables(&reachable);
+    let (catch_up_tables, catch_up_rows) = catch_up::tables(&reachable);
     let mut files = vec![crate::file(
         "multipaxos_leader_n3.rs".to_string(),
         render::leader_file(3, COPIES_MAX, &leader_tables),
     )];
     for n in [5, 7] {
         let (tables, leader_rows) = folded_leader_tables(n);
-        let copies_max = leader_copies_max(n);
+        let copies_max = copies_max(n);
         rows.extend(leader_rows);
         files.push(crate::file(
             format!("multipaxos_leader_n{n}.rs"),
             render::leader_file(n, copies_max, &tables),
         ));
     }
-    rows.extend([replica_row, catch_up_row]);
+    for n in [3, 5, 7] {
+        let (tables, row) = replica::tables(&model, n, copies_max(n));
+        rows.push(row);
+        files.push(crate::file(
+            format!("multipaxos_replica_n{n}.rs"),
+            render::replica_file(n, copies_max(n), &tables),
+        ));
+    }
+    rows.extend(catch_up_rows);
     files.extend([
         crate::file(
             "multipaxos_follower.rs".to_string(),
             render::follower_file(&follower_tables),
         ),
         crate::file(
-            "multipaxos_replica_n3.rs".to_string(),
-            render::replica_file(3, &replica_tables),
-        ),
-        crate::file(
-            "multipaxos_catch_up_n3.rs".to_string(),
+            "multipaxos_catch_up.rs".to_string(),
             render::catch_up_file(&catch_up_tables),
         ),
     ]);
     (files, rows)
 }
 
-/// How many copies of a promise the leader cases of a cell of `n` deliver. A cell of 7 has
-/// over 9 billion folded combinations with duplicates (up to 240 million for one promise set
-/// whose reports fall in four kinds), too many to walk in a test run; without duplicates it
-/// has a few million. Duplicated promises are walked in cells of 3 and 5.
-fn leader_copies_max(n: u8) -> usize {
+/// How many copies of a message the leader and replica cases of a cell of `n` deliver. With
+/// duplicates, the leader cases of a cell of 7 have over 9 billion folded combinations (up to
+/// 240 million for one promise set whose reports fall in four kinds) and one replica case 6.4
+/// billion, too many to walk in a test run; without, they have thousands. Duplicates are
+/// walked in cells of 3 and 5.
+fn copies_max(n: u8) -> usize {
     if n >= 7 {
         1
     } else {
@@ -90,7 +94,7 @@ fn folded_leader_tables(n: u8) -> (Vec<leader::Table>, Vec<Row>) {
             ..model.constants
         };
         let model = MultiPaxosModel::new(constants, Vec::new());
-        let (more, row) = leader::folded_tables(&model, label, leader_copies_max(n));
+        let (more, row) = leader::folded_tables(&model, label, copies_max(n));
         tables.extend(more);
         rows.push(row);
     }

@@ -7,91 +7,215 @@
 //! slot exactly when it joins that prefix, in slot order: a slot decided before the slots below
 //! it waits for them.
 
+use super::symmetry::classes_up_to_renaming;
 use crate::tables::{expectations_by_set, TableCase};
 use crate::Row;
 use colony_model::deliveries::COPIES_MAX;
-use colony_model::multipaxos::{Action, Msg, MultiPaxosModel, MultiPaxosState, Value, NO_OP};
+use colony_model::multipaxos::{
+    Action, Constants, Msg, MultiPaxosModel, MultiPaxosState, Value, NO_OP,
+};
+use colony_model::paxos::Quorum;
 use stateright::Model;
 
 /// A replica scenario's table: per set of votes heard (a bit per message), the log applied
 /// after it, by the model (sets after which nothing is applied are left out).
 pub type Table = TableCase<(u8, Vec<Value>), Msg>;
 
-fn m2b(acc: u8, bal: i8, slot: u8, val: Value) -> Msg {
-    Msg::M2b {
+const C1: Value = 1;
+
+/// One replica scenario: its name, the votes that may arrive, and a run of the spec that sends
+/// them all (each of its actions must be enabled in turn: the witness that the votes can be in
+/// flight at once).
+pub struct Scenario {
+    /// The name's label.
+    pub label: &'static str,
+    /// The votes, in the order the test lists them.
+    pub messages: Vec<Msg>,
+    /// The witness run.
+    pub run: Vec<Action>,
+}
+
+/// The scenarios for a cell of `n`. Acceptors that vote twice are never interchangeable with
+/// others ([`classes_up_to_renaming`]), so each scenario lets only acceptors that vote once share
+/// a class.
+pub fn scenarios(n: u8) -> Vec<Scenario> {
+    let q = n / 2 + 1;
+    let low: Vec<u8> = (1..=q).collect();
+    let high: Vec<u8> = (n - q + 1..=n).collect();
+    let mut two_ballots_b0: Vec<u8> = (1..q).collect();
+    two_ballots_b0.push(n);
+    let two_ballots_b1: Vec<u8> = (q..=n).collect();
+    let mut runs = Runs::default();
+    vec![
+        // Slot 2 may be decided before slot 1, and then waits for it.
+        {
+            let run = runs
+                .promise(0, &low)
+                .propose(0, 2, C1, &low)
+                .vote(0, 2, C1, &low);
+            let run = run.propose(0, 1, C1, &low).vote(0, 1, C1, &high).take();
+            Scenario {
+                label: "slots_decided_out_of_order",
+                messages: [votes(0, 2, C1, &low), votes(0, 1, C1, &high)].concat(),
+                run,
+            }
+        },
+        // The leader of ballot 0 decided slot 2; the leader of ballot 1 hears of it from the
+        // acceptor both quorums share and fills the hole in slot 1 with NoOp.
+        {
+            let run = runs
+                .promise(0, &low)
+                .propose(0, 2, C1, &low)
+                .vote(0, 2, C1, &low);
+            let run = run
+                .promise(1, &high)
+                .propose(1, 1, NO_OP, &high)
+                .vote(1, 1, NO_OP, &high);
+            Scenario {
+                label: "hole_filled_with_noop",
+                messages: [votes(0, 2, C1, &low), votes(1, 1, NO_OP, &high)].concat(),
+                run: run.take(),
+            }
+        },
+        // Votes of two ballots in slot 1 never add up; a quorum in either decides it.
+        {
+            let (b0, b1) = (&two_ballots_b0, &two_ballots_b1);
+            let run = runs.promise(0, b0).propose(0, 1, C1, b0).vote(0, 1, C1, b0);
+            let run = run.promise(1, b1).propose(1, 1, C1, b1).vote(1, 1, C1, b1);
+            Scenario {
+                label: "votes_of_two_ballots",
+                messages: [
+                    votes(0, 1, C1, &b0[..b0.len() - 1]),
+                    votes(1, 1, C1, b1),
+                    votes(0, 1, C1, &[n]),
+                ]
+                .concat(),
+                run: run.take(),
+            }
+        },
+    ]
+}
+
+/// The votes of `acceptors` for `val` in ballot `bal` and slot `slot`.
+fn votes(bal: i8, slot: u8, val: Value, acceptors: &[u8]) -> Vec<Msg> {
+    let vote = |acc| Msg::M2b {
         acc,
         bal,
         slot,
         val,
+    };
+    acceptors.iter().map(|&acc| vote(acc)).collect()
+}
+
+/// A run of the spec, written one step of the protocol at a time.
+#[derive(Default)]
+struct Runs {
+    actions: Vec<Action>,
+}
+
+impl Runs {
+    /// `Phase1a(bal)`, then `Phase1b(a)` for each of `acceptors`.
+    fn promise(&mut self, bal: i8, acceptors: &[u8]) -> &mut Runs {
+        self.actions.push(Action::Phase1a { b: bal });
+        let m = Msg::M1a { bal };
+        self.actions
+            .extend(acceptors.iter().map(|&a| Action::Phase1b { a, m }));
+        self
+    }
+
+    /// `Phase2a(bal, slot, val)` with the promises of `quorum`.
+    fn propose(&mut self, bal: i8, slot: u8, val: Value, quorum: &[u8]) -> &mut Runs {
+        let q = Quorum(quorum.iter().fold(0, |bits, &a| bits | 1 << a));
+        self.actions.push(Action::Phase2a {
+            b: bal,
+            s: slot,
+            v: val,
+            q,
+        });
+        self
+    }
+
+    /// `Phase2b(a)` for each of `acceptors`, on the proposal `(bal, slot, val)`.
+    fn vote(&mut self, bal: i8, slot: u8, val: Value, acceptors: &[u8]) -> &mut Runs {
+        let m = Msg::M2a { bal, slot, val };
+        self.actions
+            .extend(acceptors.iter().map(|&a| Action::Phase2b { a, m }));
+        self
+    }
+
+    /// The run written so far; the next run starts empty.
+    fn take(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.actions)
     }
 }
 
-const C1: Value = 1;
-
-/// The scenarios: a name and the votes that may arrive. Each set of votes is one the model can
-/// have in flight at once (checked against its reachable states).
-pub fn scenarios() -> Vec<(&'static str, Vec<Msg>)> {
-    vec![
-        // Slot 2 may be decided before slot 1, and then waits for it.
-        (
-            "slots_decided_out_of_order",
-            vec![
-                m2b(1, 0, 2, C1),
-                m2b(2, 0, 2, C1),
-                m2b(1, 0, 1, C1),
-                m2b(2, 0, 1, C1),
-            ],
-        ),
-        // The leader of ballot 0 decided slot 2; the leader of ballot 1 fills the hole in slot 1
-        // with NoOp.
-        (
-            "hole_filled_with_noop",
-            vec![
-                m2b(1, 0, 2, C1),
-                m2b(2, 0, 2, C1),
-                m2b(2, 1, 1, NO_OP),
-                m2b(3, 1, 1, NO_OP),
-            ],
-        ),
-        // Votes of two ballots in slot 1 never add up; a quorum in either decides it.
-        (
-            "votes_of_two_ballots",
-            vec![
-                m2b(1, 0, 1, C1),
-                m2b(2, 1, 1, C1),
-                m2b(3, 1, 1, C1),
-                m2b(3, 0, 1, C1),
-            ],
-        ),
-    ]
+/// The state `run` reaches from `Init`, checking that each of its actions is enabled.
+fn replay(model: &MultiPaxosModel, run: &[Action]) -> MultiPaxosState {
+    let mut state = MultiPaxosState::init(model.constants.num_acceptors, 0);
+    let mut enabled = Vec::new();
+    for (step, &action) in run.iter().enumerate() {
+        model.actions(&state, &mut enabled);
+        assert!(
+            enabled.contains(&action),
+            "step {step} of the witness run, {action:?}, is not enabled"
+        );
+        state = model
+            .next_state(&state, action)
+            .expect("an enabled action has a next state");
+    }
+    state
 }
 
-/// The replica's tables and the report row. `reachable` is every state of `model`.
-pub fn tables(model: &MultiPaxosModel, reachable: &[MultiPaxosState]) -> (Vec<Table>, Row) {
-    let tables: Vec<Table> = scenarios()
+/// The replica's tables for a cell of `n` and the report row; each scenario's votes delivered at
+/// most `copies_max` times. `model` is the bounded model, whose constants but the number of
+/// acceptors the scenarios use.
+pub fn tables(model: &MultiPaxosModel, n: u8, copies_max: usize) -> (Vec<Table>, Row) {
+    let constants = Constants {
+        num_acceptors: n,
+        num_replicas: 0,
+        ..model.constants
+    };
+    let model = MultiPaxosModel::new(constants, Vec::new());
+    let tables: Vec<Table> = scenarios(n)
         .into_iter()
-        .map(|(label, messages)| {
-            let coexist = reachable
+        .map(|scenario| {
+            let end = replay(&model, &scenario.run);
+            let missing: Vec<&Msg> = scenario
+                .messages
                 .iter()
-                .any(|state| messages.iter().all(|m| state.msgs.contains(m)));
-            assert!(coexist, "the votes of {label} are never in flight at once");
-            table(model, label, messages)
+                .filter(|m| !end.msgs.contains(m))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{}: the run sends no {missing:?}",
+                scenario.label
+            );
+            table(&model, n, scenario, copies_max)
         })
         .collect();
+    let mut coverage = "n/a: every set of votes asked".to_string();
+    if copies_max < COPIES_MAX {
+        coverage += ", none duplicated";
+    }
     let row = Row {
         role: "mp replica",
-        n: model.constants.num_acceptors,
+        n,
         combinations: tables.iter().map(|t| t.combinations).sum(),
         tests: tables.len() as u64,
-        coverage: "n/a: every set of votes asked".to_string(),
+        coverage,
         uncovered: Vec::new(),
     };
     (tables, row)
 }
 
-fn table(model: &MultiPaxosModel, label: &str, messages: Vec<Msg>) -> Table {
-    let classes: Vec<u8> = (0..messages.len() as u8).collect();
-    let (combinations, by_set) = expectations_by_set(&classes, COPIES_MAX, |set| {
+fn table(model: &MultiPaxosModel, n: u8, scenario: Scenario, copies_max: usize) -> Table {
+    let messages = scenario.messages;
+    let classes = if n == 3 {
+        (0..messages.len() as u8).collect()
+    } else {
+        classes_up_to_renaming(&messages)
+    };
+    let (combinations, by_set) = expectations_by_set(&classes, copies_max, |set| {
         applied_after(model, &messages, set)
     });
     let rows = by_set
@@ -99,7 +223,7 @@ fn table(model: &MultiPaxosModel, label: &str, messages: Vec<Msg>) -> Table {
         .filter(|(_, applied)| !applied.is_empty())
         .collect();
     Table {
-        name: format!("mp_replica_n3_{label}"),
+        name: format!("mp_replica_n{n}_{}", scenario.label),
         messages,
         classes,
         rows,
@@ -111,6 +235,13 @@ fn table(model: &MultiPaxosModel, label: &str, messages: Vec<Msg>) -> Table {
 /// taken while it is enabled (never with two witnesses: `Agreement`).
 fn applied_after(model: &MultiPaxosModel, messages: &[Msg], set: u8) -> Vec<Value> {
     let mut state = MultiPaxosState::init(model.constants.num_acceptors, 1);
+    let model = &MultiPaxosModel::new(
+        Constants {
+            num_replicas: 1,
+            ..model.constants
+        },
+        Vec::new(),
+    );
     for (i, &m) in messages.iter().enumerate() {
         if set & (1 << i) != 0 {
             state.msgs.insert(m);

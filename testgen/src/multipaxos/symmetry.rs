@@ -60,9 +60,25 @@ fn sender(m: &Msg) -> Option<u8> {
     }
 }
 
-/// Message `i`'s class: the index of the first message equal to it but for its sender.
-pub fn classes_up_to_sender(messages: &[Msg]) -> Vec<u8> {
-    crate::tables::classes_by(messages, |m| with_sender(m, 0))
+/// Message `i`'s class: the index of the first message equal to it but for its sender, where
+/// both senders send no other message of `messages`. Swapping two such senders renames
+/// acceptors without changing anything else, which the spec cannot tell apart; swapping the
+/// senders of one message each of two acceptors that send more would not be a renaming.
+pub fn classes_up_to_renaming(messages: &[Msg]) -> Vec<u8> {
+    let sends_one = |m: Msg| {
+        messages
+            .iter()
+            .filter(|&&o| sender(&o) == sender(&m))
+            .count()
+            == 1
+    };
+    crate::tables::classes_by(messages, |m| {
+        if sender(&m).is_some() && sends_one(m) {
+            with_sender(m, 0)
+        } else {
+            m
+        }
+    })
 }
 
 /// `m` as sent by acceptor `acc` (unchanged for a message that names no sender).

@@ -136,3 +136,75 @@ impl Learner {
         added
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ballot(round: u32) -> Ballot {
+        Ballot {
+            round,
+            proposer: NodeId(1),
+        }
+    }
+
+    /// Acceptor `acceptor`'s vote for `NoOp` in `slot` and the ballot of `round`; what joined the
+    /// decided prefix.
+    fn vote(learner: &mut Learner, round: u32, acceptor: u8, slot: Slot) -> Vec<(Slot, Entry)> {
+        learner.on_accepted(ballot(round), NodeId(acceptor), slot, Entry::NoOp)
+    }
+
+    #[test]
+    fn votes_are_tallied_up_to_the_horizon_and_not_past_it() {
+        let horizon = Slot(SLOTS_TALLIED_MAX);
+        let mut learner = Learner::new(2, Vec::new());
+        vote(&mut learner, 1, 1, horizon);
+        vote(&mut learner, 1, 2, horizon);
+        assert_eq!(
+            learner.entry(horizon),
+            Some(&Entry::NoOp),
+            "the last slot tallied"
+        );
+        let past = horizon.next();
+        vote(&mut learner, 1, 1, past);
+        vote(&mut learner, 1, 2, past);
+        assert_eq!(
+            learner.entry(past),
+            None,
+            "past the horizon, catch-up brings it"
+        );
+    }
+
+    #[test]
+    fn a_quorum_completes_in_every_ballot_tracked() {
+        let slot = Slot::FIRST;
+        let mut learner = Learner::new(2, Vec::new());
+        for round in 1..=BALLOTS_TRACKED_MAX as u32 {
+            assert_eq!(
+                vote(&mut learner, round, 1, slot),
+                [],
+                "one vote is no quorum"
+            );
+        }
+        assert_eq!(
+            vote(&mut learner, 1, 2, slot),
+            [(slot, Entry::NoOp)],
+            "the lowest of {BALLOTS_TRACKED_MAX} ballots is still tracked"
+        );
+    }
+
+    #[test]
+    fn the_lowest_ballot_is_dropped_past_the_bound() {
+        let slot = Slot::FIRST;
+        let mut learner = Learner::new(2, Vec::new());
+        for round in 1..=BALLOTS_TRACKED_MAX as u32 + 1 {
+            assert_eq!(
+                vote(&mut learner, round, 1, slot),
+                [],
+                "one vote is no quorum"
+            );
+        }
+        assert_eq!(vote(&mut learner, 1, 2, slot), [], "ballot 1 was dropped");
+        assert_eq!(vote(&mut learner, 2, 2, slot), [(slot, Entry::NoOp)]);
+    }
+}

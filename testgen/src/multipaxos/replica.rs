@@ -151,7 +151,7 @@ impl Runs {
 
 /// The state `run` reaches from `Init`, checking that each of its actions is enabled.
 fn replay(model: &MultiPaxosModel, run: &[Action]) -> MultiPaxosState {
-    let mut state = MultiPaxosState::init(model.constants.num_acceptors, 0);
+    let mut state = MultiPaxosState::init(model.constants.num_acceptors, 1);
     let mut enabled = Vec::new();
     for (step, &action) in run.iter().enumerate() {
         model.actions(&state, &mut enabled);
@@ -167,12 +167,12 @@ fn replay(model: &MultiPaxosModel, run: &[Action]) -> MultiPaxosState {
 }
 
 /// The replica's tables for a cell of `n` and the report row; each scenario's votes delivered at
-/// most `copies_max` times. `model` is the bounded model, whose constants but the number of
-/// acceptors the scenarios use.
+/// most `copies_max` times. `model` is the bounded model; the scenarios use its constants but
+/// for the number of acceptors (`n`) and of replicas (one, the replica under test).
 pub fn tables(model: &MultiPaxosModel, n: u8, copies_max: usize) -> (Vec<Table>, Row) {
     let constants = Constants {
         num_acceptors: n,
-        num_replicas: 0,
+        num_replicas: 1,
         ..model.constants
     };
     let model = MultiPaxosModel::new(constants, Vec::new());
@@ -235,13 +235,6 @@ fn table(model: &MultiPaxosModel, n: u8, scenario: Scenario, copies_max: usize) 
 /// taken while it is enabled (never with two witnesses: `Agreement`).
 fn applied_after(model: &MultiPaxosModel, messages: &[Msg], set: u8) -> Vec<Value> {
     let mut state = MultiPaxosState::init(model.constants.num_acceptors, 1);
-    let model = &MultiPaxosModel::new(
-        Constants {
-            num_replicas: 1,
-            ..model.constants
-        },
-        Vec::new(),
-    );
     for (i, &m) in messages.iter().enumerate() {
         if set & (1 << i) != 0 {
             state.msgs.insert(m);

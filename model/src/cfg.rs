@@ -1,8 +1,9 @@
 //! Reads TLC configuration files (`.cfg`), the one source of constants for both TLC and the model.
 //!
 //! Only the subset of the TLC configuration language that Colony's specs use is accepted:
-//! integer `CONSTANTS`, `INVARIANT(S)`, and either `SPECIFICATION Spec` or `INIT Init` with
-//! `NEXT Next`. Anything else is rejected with an error naming the offending word and line, so
+//! integer `CONSTANTS`, definition overrides `Name <- Replacement` under `CONSTANTS` (which put
+//! a deliberate bug of `MultiPaxosBugs.tla` into the protocol), `INVARIANT(S)`, and either
+//! `SPECIFICATION Spec` or `INIT Init` with `NEXT Next`. Anything else is rejected with an error naming the offending word and line, so
 //! that a configuration TLC and the model would read differently can never be checked silently.
 
 use std::collections::BTreeMap;
@@ -18,6 +19,8 @@ pub struct Config {
     pub constants: BTreeMap<String, i64>,
     /// `INVARIANT(S)` names, in file order.
     pub invariants: Vec<String>,
+    /// `Name <- Replacement` definition overrides under `CONSTANTS`, in file order.
+    pub overrides: Vec<(String, String)>,
 }
 
 /// What is wrong with a configuration file.
@@ -106,6 +109,7 @@ impl Config {
             module: module.to_string(),
             constants: BTreeMap::new(),
             invariants: Vec::new(),
+            overrides: Vec::new(),
         };
         let mut section = Section::None;
         let mut index = 0;
@@ -128,16 +132,24 @@ impl Config {
         Ok(config)
     }
 
-    /// Parses `Name = integer` starting at `tokens[index]`; returns the index after it.
+    /// Parses `Name = integer` or `Name <- Replacement` starting at `tokens[index]`; returns the
+    /// index after it.
     fn constant(&mut self, tokens: &[Token], index: usize) -> Result<usize, CfgError> {
         let name = identifier(&tokens[index])?;
         let equals = tokens
             .get(index + 1)
-            .ok_or(CfgError::Eof("expected = after a constant"))?;
+            .ok_or(CfgError::Eof("expected = or <- after a constant"))?;
+        if equals.text == "<-" {
+            let replacement = tokens
+                .get(index + 2)
+                .ok_or(CfgError::Eof("expected the replacing definition after <-"))?;
+            self.overrides.push((name, identifier(replacement)?));
+            return Ok(index + 3);
+        }
         if equals.text != "=" {
             return Err(unexpected(
                 equals,
-                "= (the model supports `Name = integer` only)",
+                "= or <- (the model supports `Name = integer` and `Name <- Replacement` only)",
             ));
         }
         let value = tokens
@@ -350,6 +362,17 @@ mod tests {
         assert_eq!(config.constant_value("NumAcceptors"), Some(3));
         assert_eq!(config.constant_value("MaxBallot"), Some(2));
         assert_eq!(config.invariants, ["TypeOK", "Agreement"]);
+        assert!(config.overrides.is_empty());
+    }
+
+    #[test]
+    fn reads_definition_overrides() {
+        let config = parse("CONSTANTS\n  N = 3\n  CompactTo <- CompactPastSnapshot\n").unwrap();
+        assert_eq!(config.constant_value("N"), Some(3));
+        assert_eq!(
+            config.overrides,
+            [("CompactTo".to_string(), "CompactPastSnapshot".to_string())]
+        );
     }
 
     #[test]
@@ -359,7 +382,14 @@ mod tests {
                 "CONSTANTS N = {a, b}",
                 "line 1: constant N = \"{\" is not an integer",
             ),
-            ("CONSTANTS N <- Op", "line 1: unexpected \"<-\", expected ="),
+            (
+                "CONSTANTS N := 3",
+                "line 1: unexpected \":\", expected = or <-",
+            ),
+            (
+                "CONSTANTS N <- 3x",
+                "line 1: unexpected \"3x\", expected a name",
+            ),
             (
                 "CONSTANTS N = 1\nN = 2",
                 "line 2: constant N is assigned twice",

@@ -15,8 +15,9 @@ pub mod paxos;
 pub mod tlc;
 pub mod trace;
 
-/// The spec modules in `tla/` that a model here mirrors.
-pub const MIRRORED_SPECS: &[&str] = &["Paxos", "MultiPaxos"];
+/// The spec modules in `tla/` that a model here mirrors. `MultiPaxosBugs` is `MultiPaxos` with
+/// one operator replaced by a broken one, which the model reads as its bug.
+pub const MIRRORED_SPECS: &[&str] = &["Paxos", "MultiPaxos", "MultiPaxosBugs"];
 
 /// Why a configuration cannot be turned into a model.
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +26,7 @@ pub enum ModelError {
     #[error(transparent)]
     Cfg(#[from] cfg::CfgError),
     /// No model mirrors the spec module the `.cfg` names.
-    #[error("no model mirrors spec module {0:?} (known: Paxos, MultiPaxos)")]
+    #[error("no model mirrors spec module {0:?} (known: Paxos, MultiPaxos, MultiPaxosBugs)")]
     UnknownModule(String),
     /// `--bug` names a bug of another spec's model.
     #[error(
@@ -51,6 +52,38 @@ pub enum ModelError {
         module: &'static str,
         /// The constant.
         name: String,
+    },
+    /// The `.cfg` replaces a definition the model has no broken version of.
+    #[error("{module}: the model cannot replace {name} by {replacement} (the replacements it knows: {known})")]
+    UnknownOverride {
+        /// The spec module.
+        module: &'static str,
+        /// The definition replaced.
+        name: String,
+        /// The definition replacing it.
+        replacement: String,
+        /// The replacements the model knows, as `Name <- Replacement`.
+        known: String,
+    },
+    /// A definition override in a `.cfg` of a module that does not define the replacements.
+    #[error("{module}.tla defines no replacement {replacement}: the broken definitions are in MultiPaxosBugs.tla, so name the file MultiPaxosBugs_<bug>.cfg")]
+    OverrideOutsideBugs {
+        /// The spec module of the `.cfg`.
+        module: String,
+        /// The definition replacing another.
+        replacement: String,
+    },
+    /// A `.cfg` that puts a bug into the protocol, and a `--bug` as well.
+    #[error("--bug {flag}: the .cfg already puts bug {cfg} into the protocol ({name} <- {replacement}); drop --bug")]
+    TwoBugs {
+        /// The `--bug` given.
+        flag: String,
+        /// The bug of the `.cfg`.
+        cfg: String,
+        /// The definition replaced.
+        name: String,
+        /// The definition replacing it.
+        replacement: String,
     },
     /// The `.cfg` leaves a constant unassigned.
     #[error("constant {0} is not assigned (add `{0} = <integer>` under CONSTANTS or pass --constant {0}=<integer>)")]

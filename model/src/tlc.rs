@@ -59,6 +59,32 @@ pub fn find_jar() -> Result<PathBuf, TlcError> {
 
 /// Model-checks `spec` with `config` using one TLC worker, and returns TLC's counts.
 pub fn run(jar: &Path, spec: &Path, config: &Path) -> Result<TlcRun, TlcError> {
+    let (succeeded, text, elapsed) = invoke(jar, spec, config)?;
+    let counts = parse_counts(&text).filter(|_| succeeded);
+    let counts = counts.ok_or_else(|| failed(config, &text))?;
+    Ok(TlcRun { counts, elapsed })
+}
+
+/// TLC's report of a run that found an invariant violated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlcViolation {
+    /// The invariant violated.
+    pub invariant: String,
+    /// The states of the counterexample TLC printed, the initial state included. TLC searches
+    /// breadth-first, so this is the length of a shortest counterexample.
+    pub trace_states: usize,
+}
+
+/// Model-checks `spec` with `config`, which must break an invariant, and returns the violation
+/// TLC reports; a run that finds none is an error.
+pub fn run_to_violation(jar: &Path, spec: &Path, config: &Path) -> Result<TlcViolation, TlcError> {
+    let (_, text, _) = invoke(jar, spec, config)?;
+    parse_violation(&text).ok_or_else(|| failed(config, &text))
+}
+
+/// Runs TLC with one worker; returns whether it exited with success, its output and how long it
+/// took.
+fn invoke(jar: &Path, spec: &Path, config: &Path) -> Result<(bool, String, Duration), TlcError> {
     // TLC reads the configuration relative to the spec's folder (an absolute `-config` path is
     // "not found"), so run it in that folder with plain file names; the two must be side by side.
     let canonical = |path: &Path| {
@@ -100,15 +126,35 @@ pub fn run(jar: &Path, spec: &Path, config: &Path) -> Result<TlcRun, TlcError> {
     let _ = std::fs::remove_dir_all(&metadir);
     let output = output?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let failed = |text: &str| TlcError::Failed {
+    Ok((output.status.success(), text, elapsed))
+}
+
+fn failed(config: &Path, text: &str) -> TlcError {
+    TlcError::Failed {
         config: config.display().to_string(),
         output: tail(text, 40),
-    };
-    if !output.status.success() {
-        return Err(failed(&text));
     }
-    let counts = parse_counts(&text).ok_or_else(|| failed(&text))?;
-    Ok(TlcRun { counts, elapsed })
+}
+
+/// Reads the violated invariant and the length of its counterexample from TLC's output.
+pub fn parse_violation(text: &str) -> Option<TlcViolation> {
+    let mut invariant = None;
+    let mut trace_states = 0;
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let ["Error:", "Invariant", name, "is", "violated."] = words.as_slice() {
+            invariant.get_or_insert_with(|| name.to_string());
+        }
+        if let ["State", number, ..] = words.as_slice() {
+            if let Some(n) = number.strip_suffix(':').and_then(|n| n.parse().ok()) {
+                trace_states = trace_states.max(n);
+            }
+        }
+    }
+    Some(TlcViolation {
+        invariant: invariant?,
+        trace_states,
+    })
 }
 
 /// Reads the final counts from TLC's output.
@@ -163,5 +209,21 @@ mod tests {
             parse_counts("Error: Invariant Agreement is violated."),
             None
         );
+    }
+
+    #[test]
+    fn reads_tlc_violations() {
+        let output = "Error: Invariant AppliedChosen is violated.\n\
+            Error: The behavior up to this point is:\n\
+            State 1: <Initial predicate>\n/\\ x = 1\n\
+            State 2: <Apply line 3, col 1 to line 4, col 2 of module M>\n/\\ x = 2\n";
+        assert_eq!(
+            parse_violation(output),
+            Some(TlcViolation {
+                invariant: "AppliedChosen".to_string(),
+                trace_states: 2
+            })
+        );
+        assert_eq!(parse_violation("Model checking completed."), None);
     }
 }

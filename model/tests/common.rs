@@ -101,17 +101,30 @@ pub fn run_multipaxos(file: &str) -> Outcome<MultiPaxosModel> {
 
 /// The Multi-Paxos model with `bug`, checking only the invariant the bug targets (so that the
 /// search stops at its first violation), and that first, shortest counterexample. The model is
-/// `MultiPaxos_a3_r1_c1_b1_s2.cfg`'s, with a second replica where the bug needs a peer to catch
-/// up from.
+/// that of the bug's own `.cfg` for the bugs written in TLA+ too (`MultiPaxosBugs_<bug>.cfg`),
+/// and otherwise `MultiPaxos_a3_r1_c1_b1_s2.cfg`'s, with a second replica where the bug needs a
+/// peer to catch up from.
 pub fn multipaxos_counterexample(
     bug: multipaxos::Bug,
 ) -> (MultiPaxosModel, Counterexample<MultiPaxosModel>) {
-    let file = match bug {
-        multipaxos::Bug::CatchUpWrongEntry => "MultiPaxos_a3_r2_c1_b1_s2.cfg",
-        _ => "MultiPaxos_a3_r1_c1_b1_s2.cfg",
+    let model = match bug {
+        _ if bug.tla_override().is_some() => multipaxos(&multipaxos_bug_config(bug)),
+        multipaxos::Bug::CatchUpWrongEntry => {
+            multipaxos("MultiPaxos_a3_r2_c1_b1_s2.cfg").with_bug(bug)
+        }
+        _ => multipaxos("MultiPaxos_a3_r1_c1_b1_s2.cfg").with_bug(bug),
     };
-    let mut model = multipaxos(file).with_bug(bug);
+    assert_eq!(model.bug, Some(bug), "the model runs with {bug:?}");
+    let mut model = model;
     model.invariants = vec![bug.target()];
     let path = first_counterexample(model.clone(), bug.target().name(), &format!("{bug:?}"));
     (model, path)
+}
+
+/// The `.cfg` that puts `bug` into `MultiPaxos.tla` for TLC and the model alike:
+/// `MultiPaxosBugs_<bug>.cfg`, named as `--bug` names it.
+pub fn multipaxos_bug_config(bug: multipaxos::Bug) -> String {
+    use clap::ValueEnum;
+    let value = bug.to_possible_value().expect("every bug has a name");
+    format!("MultiPaxosBugs_{}.cfg", value.get_name())
 }

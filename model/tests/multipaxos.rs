@@ -14,6 +14,8 @@ fn the_mirror_reproduces_tlcs_counts() {
     let pinned = [
         ("MultiPaxos_a3_r1_c1_b1_s2.cfg", 245_937, 2_256_561, 27),
         ("MultiPaxos_a3_r1_c2_b1_s1.cfg", 6_353, 40_179, 18),
+        ("MultiPaxos_a3_r2_c1_b0_s2_k1.cfg", 13_541, 122_548, 21),
+        ("MultiPaxos_a3_r1_c2_b1_s1_k1.cfg", 30_989, 176_933, 22),
     ];
     for (file, distinct_states, states_generated, depth) in pinned {
         let outcome = common::run_multipaxos(file);

@@ -64,3 +64,43 @@ fn tlc_and_the_paxos_model_agree() {
 fn tlc_and_the_multipaxos_model_agree() {
     agree("MultiPaxos", |file| run_multipaxos(file).counts);
 }
+
+/// Each bug written in TLA+ (`MultiPaxosBugs_<bug>.cfg`) is caught by TLC and by the model alike:
+/// the same invariant violated, with shortest counterexamples of the same length (both searches
+/// are breadth-first); and every such bug of the model has its `.cfg`.
+#[test]
+fn tlc_and_the_model_catch_the_same_bugs() {
+    let jar = tlc::find_jar().unwrap_or_else(|error| panic!("{error}"));
+    let configs = configs_of("MultiPaxosBugs");
+    let with_override = colony_model::multipaxos::Bug::ALL
+        .into_iter()
+        .filter(|bug| bug.tla_override().is_some());
+    for bug in with_override {
+        let file = common::multipaxos_bug_config(bug);
+        assert!(
+            configs.iter().any(|(_, name)| *name == file),
+            "{bug:?} has its TLA+ counterpart, so tla/{file} must exist"
+        );
+    }
+    for (config, file) in configs {
+        let spec = config.with_file_name("MultiPaxosBugs.tla");
+        let expected =
+            tlc::run_to_violation(&jar, &spec, &config).unwrap_or_else(|error| panic!("{error}"));
+        let model = common::multipaxos(&file);
+        let bug = model
+            .bug
+            .unwrap_or_else(|| panic!("{file} puts no bug into the model"));
+        let outcome = common::run_any(model, Search::Bfs, None);
+        let found: Vec<(&str, usize)> = outcome
+            .violations
+            .iter()
+            .map(|(name, path)| (*name, path.clone().into_states().len()))
+            .collect();
+        assert_eq!(
+            found,
+            [(expected.invariant.as_str(), expected.trace_states)],
+            "{file} ({bug:?}): the model's violations (left) vs TLC's (right)"
+        );
+        eprintln!("{file}: TLC and the model catch {bug:?}: {expected:?}");
+    }
+}

@@ -64,3 +64,27 @@ fn multipaxos_catch_up_counterexample_markdown() {
         "A Multi-Paxos replica that catches up with the wrong entry"
     ));
 }
+
+/// The Markdown of the compaction bugs: a replica snapshotting, acceptors forgetting votes and a
+/// leader proposing where its quorum compacted; a replica installing a peer's snapshot.
+#[test]
+fn multipaxos_compaction_counterexamples_markdown() {
+    let stories = [
+        (
+            multipaxos::Bug::ProposeInCompacted,
+            "A Multi-Paxos leader that proposes in a slot its quorum compacted",
+        ),
+        (
+            multipaxos::Bug::WrongSnapshotSlot,
+            "A Multi-Paxos replica that installs a snapshot under the wrong slot",
+        ),
+    ];
+    for (bug, title) in stories {
+        let (model, trace) = multipaxos_trace(bug);
+        let name = clap::ValueEnum::to_possible_value(&bug).unwrap();
+        insta::assert_snapshot!(
+            format!("multipaxos_{}_markdown", name.get_name()),
+            trace.to_markdown(&model, title)
+        );
+    }
+}

@@ -132,14 +132,29 @@ impl ModelArgs {
                 &config,
                 self.bug_of::<paxos::Bug>(PaxosModel::MODULE)?,
             )?),
-            "MultiPaxos" => {
+            "MultiPaxos" | "MultiPaxosBugs" => {
                 let model = MultiPaxosModel::from_config(&config)?;
-                AnyModel::MultiPaxos(
-                    match self.bug_of::<multipaxos::Bug>(MultiPaxosModel::MODULE)? {
-                        Some(bug) => model.with_bug(bug),
-                        None => model,
-                    },
-                )
+                let flag = self.bug_of::<multipaxos::Bug>(MultiPaxosModel::MODULE)?;
+                AnyModel::MultiPaxos(match (flag, model.bug) {
+                    (Some(flag), Some(cfg)) => {
+                        let (name, replacement) = config.overrides[0].clone();
+                        return Err(ModelError::TwoBugs {
+                            flag: format!("{flag:?}"),
+                            cfg: format!("{cfg:?}"),
+                            name,
+                            replacement,
+                        });
+                    }
+                    (Some(bug), None) => {
+                        if let Some(why) = bug.cannot_show(&model.constants) {
+                            eprintln!(
+                                "warning: --bug {bug:?} cannot show with these constants: {why}"
+                            );
+                        }
+                        model.with_bug(bug)
+                    }
+                    (None, _) => model,
+                })
             }
             other => return Err(ModelError::UnknownModule(other.to_string())),
         };

@@ -55,6 +55,25 @@ pub enum Action {
         /// The peer it catches up from.
         p: Replica,
     },
+    /// `Compact(a)` with witness `r` of `\E r \in Replica`.
+    Compact {
+        /// The acceptor forgetting votes.
+        a: Acceptor,
+        /// The replica whose snapshot covers the slots forgotten.
+        r: Replica,
+    },
+    /// `Snapshot(r)`.
+    Snapshot {
+        /// The replica taking a snapshot of its applied prefix.
+        r: Replica,
+    },
+    /// `InstallSnapshot(r)` with witness `p` of `\E p \in Replica`.
+    InstallSnapshot {
+        /// The lagging replica.
+        r: Replica,
+        /// The peer whose snapshot it installs.
+        p: Replica,
+    },
 }
 
 impl Action {
@@ -67,6 +86,9 @@ impl Action {
             Action::Phase2b { .. } => "Phase2b",
             Action::Apply { .. } => "Apply",
             Action::CatchUp { .. } => "CatchUp",
+            Action::Compact { .. } => "Compact",
+            Action::Snapshot { .. } => "Snapshot",
+            Action::InstallSnapshot { .. } => "InstallSnapshot",
         }
     }
 }
@@ -86,6 +108,9 @@ impl fmt::Display for Action {
                 write!(f, "Apply(r={r}) with v={}", super::state::ShowValue(v))
             }
             Action::CatchUp { r, p } => write!(f, "CatchUp(r={r}) with p={p}"),
+            Action::Compact { a, r } => write!(f, "Compact(a={a}) with r={r}"),
+            Action::Snapshot { r } => write!(f, "Snapshot(r={r})"),
+            Action::InstallSnapshot { r, p } => write!(f, "InstallSnapshot(r={r}) with p={p}"),
         }
     }
 }
@@ -116,13 +141,19 @@ impl MultiPaxosModel {
                     Msg::M1a { bal } if bal > state.max_bal[index(a)] => {
                         actions.push(Action::Phase1b { a, m });
                     }
-                    Msg::M2a { bal, .. }
-                        if bal >= state.max_bal[index(a)]
-                            || self.bug == Some(Bug::VoteBelowPromise) =>
+                    Msg::M2a { bal, slot, .. }
+                        if (bal >= state.max_bal[index(a)]
+                            || self.bug == Some(Bug::VoteBelowPromise))
+                            && slot > state.compacted[index(a)] =>
                     {
                         actions.push(Action::Phase2b { a, m });
                     }
                     _ => {}
+                }
+            }
+            for r in self.replicas() {
+                if self.compact_to(state, r) > state.compacted[index(a)] {
+                    actions.push(Action::Compact { a, r });
                 }
             }
         }
@@ -137,9 +168,22 @@ impl MultiPaxosModel {
                     actions.push(Action::Apply { r, v });
                 }
             }
+            let applied = state.applied[index(r)].len();
             for p in self.replicas() {
-                if state.applied[index(p)].len() > state.applied[index(r)].len() {
+                if state.applied[index(p)].len() > applied
+                    && applied >= usize::from(state.snapshot[index(p)])
+                {
                     actions.push(Action::CatchUp { r, p });
+                }
+            }
+            if usize::from(state.snapshot[index(r)]) < applied
+                && applied <= usize::from(self.constants.max_compaction)
+            {
+                actions.push(Action::Snapshot { r });
+            }
+            for p in self.replicas() {
+                if usize::from(state.snapshot[index(p)]) > applied {
+                    actions.push(Action::InstallSnapshot { r, p });
                 }
             }
         }
@@ -164,8 +208,12 @@ impl MultiPaxosModel {
                     unreachable!("Phase1b receives a 1a")
                 };
                 next.max_bal[index(a)] = bal;
-                let votes = state.votes[index(a)];
-                next.msgs.insert(Msg::M1b { acc: a, bal, votes });
+                next.msgs.insert(Msg::M1b {
+                    acc: a,
+                    bal,
+                    votes: state.votes[index(a)],
+                    compacted: state.compacted[index(a)],
+                });
             }
             Action::Phase2b { a, m } => {
                 let Msg::M2a { bal, slot, val } = m else {
@@ -189,17 +237,63 @@ impl MultiPaxosModel {
                 };
                 next.applied[index(r)].push(peer[entry]);
             }
+            Action::Compact { a, r } => {
+                let to = self.compact_to(state, r);
+                next.compacted[index(a)] = to;
+                for vote in &mut next.votes[index(a)][..usize::from(to)] {
+                    *vote = super::state::NO_VOTE;
+                }
+            }
+            Action::Snapshot { r } => {
+                next.snapshot[index(r)] = state.applied[index(r)].len() as Slot;
+            }
+            Action::InstallSnapshot { r, p } => {
+                let slot = state.snapshot[index(p)];
+                next.applied[index(r)] = self.snapshot_log(state, p);
+                next.snapshot[index(r)] = slot;
+            }
         }
         next
     }
 
+    /// `CompactTo(r)`: the last slot whose vote an acceptor forgets when it compacts up to `r`'s
+    /// snapshot.
+    fn compact_to(&self, state: &MultiPaxosState, r: Replica) -> Slot {
+        let snapshot = state.snapshot[index(r)];
+        match self.bug {
+            // `CompactPastSnapshot` in `MultiPaxosBugs.tla`.
+            Some(Bug::ForgetUnchosen) if snapshot < self.constants.num_slots => snapshot + 1,
+            _ => snapshot,
+        }
+    }
+
+    /// `SnapshotLog(p)`: the log whose state `p`'s snapshot holds.
+    fn snapshot_log(&self, state: &MultiPaxosState, p: Replica) -> Vec<Value> {
+        let slot = usize::from(state.snapshot[index(p)]);
+        let mut log = state.applied[index(p)][..slot].to_vec();
+        if self.bug == Some(Bug::WrongSnapshotSlot) {
+            // `SnapshotLogOneSlotLate` in `MultiPaxosBugs.tla`.
+            log.push(NO_OP);
+        }
+        log
+    }
+
     /// `SafeValues(Q, b, s)`.
     fn safe_values(&self, state: &MultiPaxosState, q: Quorum, b: Ballot, s: Slot) -> Vec<Value> {
+        let mut compacted_in_s = false;
         let promises: Vec<(Acceptor, [Vote; super::state::SLOTS_MAX])> = state
             .msgs
             .iter()
             .filter_map(|m| match *m {
-                Msg::M1b { acc, bal, votes } if bal == b && q.contains(acc) => Some((acc, votes)),
+                Msg::M1b {
+                    acc,
+                    bal,
+                    votes,
+                    compacted,
+                } if bal == b && q.contains(acc) => {
+                    compacted_in_s |= compacted >= s;
+                    Some((acc, votes))
+                }
                 _ => None,
             })
             .collect();
@@ -207,6 +301,10 @@ impl MultiPaxosModel {
             .members()
             .all(|a| promises.iter().any(|&(acc, _)| acc == a))
         {
+            return Vec::new();
+        }
+        // `CompactedIn(Q1b, s)`, which `IgnoreCompacted` in `MultiPaxosBugs.tla` replaces by FALSE.
+        if compacted_in_s && self.bug != Some(Bug::ProposeInCompacted) {
             return Vec::new();
         }
         let voted_in = |t: Slot| {

@@ -20,19 +20,23 @@ pub enum Invariant {
     AppliedChosen,
     /// `SameSequence`: of any two replicas' logs, one is a prefix of the other.
     SameSequence,
+    /// `NoChosenValueLost`: a value chosen in a slot is in a replica's snapshot, or every quorum
+    /// still holds a vote for it.
+    NoChosenValueLost,
 }
 
 type Condition = fn(&MultiPaxosModel, &MultiPaxosState) -> bool;
 
 impl Invariant {
     /// Every invariant, in the spec's order.
-    pub const ALL: [Invariant; 6] = [
+    pub const ALL: [Invariant; 7] = [
         Invariant::TypeOk,
         Invariant::Agreement,
         Invariant::OneValuePerBallot,
         Invariant::VotesSafe,
         Invariant::AppliedChosen,
         Invariant::SameSequence,
+        Invariant::NoChosenValueLost,
     ];
 
     /// The spec's name.
@@ -44,6 +48,7 @@ impl Invariant {
             Invariant::VotesSafe => "VotesSafe",
             Invariant::AppliedChosen => "AppliedChosen",
             Invariant::SameSequence => "SameSequence",
+            Invariant::NoChosenValueLost => "NoChosenValueLost",
         }
     }
 
@@ -68,6 +73,7 @@ impl Invariant {
             Invariant::VotesSafe => votes_safe,
             Invariant::AppliedChosen => applied_chosen,
             Invariant::SameSequence => same_sequence,
+            Invariant::NoChosenValueLost => no_chosen_value_lost,
         }
     }
 }
@@ -88,10 +94,16 @@ fn type_ok(model: &MultiPaxosModel, state: &MultiPaxosState) -> bool {
         .iter()
         .all(|log| log.len() <= slots && log.iter().all(|&v| value(v)));
     let slot = |s: Slot| (1..=model.constants.num_slots).contains(&s);
+    let slot_or_0 = |s: Slot| s <= model.constants.num_slots;
     let acceptor = |a: u8| (1..=model.constants.num_acceptors).contains(&a);
     let msgs_ok = state.msgs.iter().all(|m| match *m {
         Msg::M1a { bal } => ballot(bal) && bal != NO_BALLOT,
-        Msg::M1b { acc, bal, .. } => acceptor(acc) && ballot(bal) && bal != NO_BALLOT,
+        Msg::M1b {
+            acc,
+            bal,
+            compacted,
+            ..
+        } => acceptor(acc) && ballot(bal) && bal != NO_BALLOT && slot_or_0(compacted),
         Msg::M2a { bal, slot: s, val } => ballot(bal) && bal != NO_BALLOT && slot(s) && value(val),
         Msg::M2b {
             acc,
@@ -100,7 +112,12 @@ fn type_ok(model: &MultiPaxosModel, state: &MultiPaxosState) -> bool {
             val,
         } => acceptor(acc) && ballot(bal) && bal != NO_BALLOT && slot(s) && value(val),
     });
-    state.max_bal.iter().all(|&b| ballot(b)) && votes_ok && applied_ok && msgs_ok
+    state.max_bal.iter().all(|&b| ballot(b))
+        && votes_ok
+        && state.compacted.iter().all(|&s| slot_or_0(s))
+        && applied_ok
+        && state.snapshot.iter().all(|&s| slot_or_0(s))
+        && msgs_ok
 }
 
 fn agreement(model: &MultiPaxosModel, state: &MultiPaxosState) -> bool {
@@ -163,5 +180,24 @@ fn same_sequence(_: &MultiPaxosModel, state: &MultiPaxosState) -> bool {
             .applied
             .iter()
             .all(|r2| is_prefix(r1, r2) || is_prefix(r2, r1))
+    })
+}
+
+/// `NoChosenValueLost`. Agreement makes the chosen value of a slot unique, so a vote for it is
+/// any vote for that value in that slot.
+fn no_chosen_value_lost(model: &MultiPaxosModel, state: &MultiPaxosState) -> bool {
+    model.slots().all(|s| {
+        let in_snapshot = state.snapshot.iter().any(|&covered| covered >= s);
+        in_snapshot
+            || model.chosen_values(state, s).into_iter().all(|v| {
+                // Every quorum holds a vote for `v` exactly when the acceptors without one are
+                // too few to make a quorum among themselves.
+                let without = state
+                    .votes
+                    .iter()
+                    .filter(|votes| votes[usize::from(s) - 1].val != v)
+                    .count() as u32;
+                2 * without <= u32::from(model.constants.num_acceptors)
+            })
     })
 }

@@ -38,6 +38,8 @@ pub struct Constants {
     pub max_ballot: i8,
     /// `NumSlots`: slots are `1..NumSlots`.
     pub num_slots: u8,
+    /// `MaxCompaction`: snapshots cover at most slots `1..MaxCompaction`; 0 turns compaction off.
+    pub max_compaction: u8,
 }
 
 impl Constants {
@@ -49,6 +51,7 @@ impl Constants {
             "NumCommands",
             "MaxBallot",
             "NumSlots",
+            "MaxCompaction",
         ];
         if let Some(name) = config
             .constants
@@ -60,12 +63,16 @@ impl Constants {
                 name: name.clone(),
             });
         }
+        let num_slots = config.bounded_constant("NumSlots", 1, SLOTS_MAX as i64)? as u8;
         Ok(Constants {
             num_acceptors: config.bounded_constant("NumAcceptors", 1, 7)? as u8,
             num_replicas: config.bounded_constant("NumReplicas", 1, 7)? as u8,
             num_commands: config.bounded_constant("NumCommands", 1, 100)? as u8,
             max_ballot: config.bounded_constant("MaxBallot", 0, 100)? as i8,
-            num_slots: config.bounded_constant("NumSlots", 1, SLOTS_MAX as i64)? as u8,
+            num_slots,
+            // The spec's `ASSUME MaxCompaction \in 0..NumSlots`.
+            max_compaction: config.bounded_constant("MaxCompaction", 0, i64::from(num_slots))?
+                as u8,
         })
     }
 }
@@ -103,7 +110,8 @@ impl MultiPaxosModel {
         }
     }
 
-    /// The model a `.cfg` file describes: its constants and its invariants.
+    /// The model a `.cfg` file describes: its constants, its invariants, and for a
+    /// `MultiPaxosBugs` file the bug its definition override puts into the protocol.
     pub fn from_config(config: &Config) -> Result<MultiPaxosModel, ModelError> {
         let constants = Constants::from_config(config)?;
         let invariants = config
@@ -111,7 +119,44 @@ impl MultiPaxosModel {
             .iter()
             .map(|name| Invariant::from_name(name))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(MultiPaxosModel::new(constants, invariants))
+        let model = MultiPaxosModel::new(constants, invariants);
+        match Self::bug_of_config(config)? {
+            Some(bug) => Ok(model.with_bug(bug)),
+            None => Ok(model),
+        }
+    }
+
+    /// The bug a `.cfg`'s definition overrides put into the protocol: at most one, and only in a
+    /// `MultiPaxosBugs` file, the module that defines the broken replacements.
+    pub fn bug_of_config(config: &Config) -> Result<Option<Bug>, ModelError> {
+        let mut bug = None;
+        for (name, replacement) in &config.overrides {
+            if config.module != "MultiPaxosBugs" {
+                return Err(ModelError::OverrideOutsideBugs {
+                    module: config.module.clone(),
+                    replacement: replacement.clone(),
+                });
+            }
+            let found = Bug::from_override(name, replacement).ok_or_else(|| {
+                let known: Vec<String> = Bug::ALL
+                    .iter()
+                    .filter_map(|bug| bug.tla_override())
+                    .map(|(name, replacement)| format!("{name} <- {replacement}"))
+                    .collect();
+                ModelError::UnknownOverride {
+                    module: "MultiPaxosBugs",
+                    name: name.clone(),
+                    replacement: replacement.clone(),
+                    known: known.join(", "),
+                }
+            })?;
+            if bug.replace(found).is_some() {
+                return Err(ModelError::BadFlags(
+                    "a .cfg may replace one definition only: one bug at a time",
+                ));
+            }
+        }
+        Ok(bug)
     }
 
     /// `Acceptor`.

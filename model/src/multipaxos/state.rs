@@ -1,4 +1,4 @@
-//! The state of `MultiPaxos.tla`: exactly its four variables.
+//! The state of `MultiPaxos.tla`: exactly its six variables.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -49,7 +49,7 @@ pub enum Msg {
         /// `bal`.
         bal: Ballot,
     },
-    /// `[type |-> "1b", acc, bal, votes]`.
+    /// `[type |-> "1b", acc, bal, votes, compacted]`.
     M1b {
         /// `acc`.
         acc: Acceptor,
@@ -57,6 +57,8 @@ pub enum Msg {
         bal: Ballot,
         /// `votes`.
         votes: Votes,
+        /// `compacted`: the acceptor forgot its votes in slots `1..compacted`.
+        compacted: Slot,
     },
     /// `[type |-> "2a", bal, slot, val]`.
     M2a {
@@ -87,10 +89,14 @@ pub struct MultiPaxosState {
     pub max_bal: Vec<Ballot>,
     /// `votes[a]` at index `a - 1`.
     pub votes: Vec<Votes>,
+    /// `compacted[a]` at index `a - 1`: `a` forgot its votes in slots `1..compacted[a]`.
+    pub compacted: Vec<Slot>,
     /// `msgs`.
     pub msgs: BTreeSet<Msg>,
     /// `applied[r]` at index `r - 1`.
     pub applied: Vec<Vec<Value>>,
+    /// `snapshot[r]` at index `r - 1`: `r`'s snapshot covers slots `1..snapshot[r]`.
+    pub snapshot: Vec<Slot>,
 }
 
 impl MultiPaxosState {
@@ -99,8 +105,10 @@ impl MultiPaxosState {
         MultiPaxosState {
             max_bal: vec![NO_BALLOT; usize::from(num_acceptors)],
             votes: vec![[NO_VOTE; SLOTS_MAX]; usize::from(num_acceptors)],
+            compacted: vec![0; usize::from(num_acceptors)],
             msgs: BTreeSet::new(),
             applied: vec![Vec::new(); usize::from(num_replicas)],
+            snapshot: vec![0; usize::from(num_replicas)],
         }
     }
 }
@@ -133,13 +141,24 @@ impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Msg::M1a { bal } => write!(f, "1a(b={bal})"),
-            Msg::M1b { acc, bal, votes } => {
+            Msg::M1b {
+                acc,
+                bal,
+                votes,
+                compacted,
+            } => {
                 let shown: Vec<String> = (1..)
                     .zip(votes)
                     .filter(|(_, v)| *v != NO_VOTE)
                     .map(|(s, v)| format!("s{s}={v}"))
                     .collect();
-                write!(f, "1b(a{acc}, b={bal}, votes=[{}])", shown.join(", "))
+                write!(f, "1b(a{acc}, b={bal}, votes=[{}]", shown.join(", "))?;
+                // An acceptor that never compacted says nothing of it, so that the traces of
+                // configurations without compaction read as they did before it existed.
+                if compacted > 0 {
+                    write!(f, ", compacted={compacted}")?;
+                }
+                write!(f, ")")
             }
             Msg::M2a { bal, slot, val } => write!(f, "2a(b={bal}, s={slot}, {})", ShowValue(val)),
             Msg::M2b {

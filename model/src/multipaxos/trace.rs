@@ -32,7 +32,7 @@ impl SpecTrace for MultiPaxosModel {
             .votes
             .iter()
             .map(|votes| show_function(&votes[..slots]));
-        vec![
+        let mut lines = vec![
             format!("maxBal = {}", show_function(&state.max_bal)),
             format!("votes = {}", show_function(votes)),
             format!("msgs = {}", show_set(&state.msgs)),
@@ -40,7 +40,17 @@ impl SpecTrace for MultiPaxosModel {
                 "applied = {}",
                 show_function(state.applied.iter().map(|log| ShowLog(log)))
             ),
-        ]
+        ];
+        // Without compaction (`MaxCompaction = 0`) these two stay 0 in every state; leaving
+        // them out keeps such traces to the variables that can change.
+        if self.constants.max_compaction > 0 {
+            lines.insert(
+                2,
+                format!("compacted = {}", show_function(&state.compacted)),
+            );
+            lines.push(format!("snapshot = {}", show_function(&state.snapshot)));
+        }
+        lines
     }
 
     fn describe_changes(&self, before: &MultiPaxosState, after: &MultiPaxosState) -> Vec<String> {
@@ -60,6 +70,12 @@ impl SpecTrace for MultiPaxosModel {
                     |v| v,
                 ));
             }
+            changes.extend(change(
+                format_args!("compacted[a{a}]"),
+                before.compacted[i],
+                after.compacted[i],
+                |s| s,
+            ));
         }
         changes.extend(sent_changes(after.msgs.difference(&before.msgs)));
         for (i, r) in self.replicas().enumerate() {
@@ -68,6 +84,12 @@ impl SpecTrace for MultiPaxosModel {
                 &before.applied[i],
                 &after.applied[i],
                 |log| ShowLog(log),
+            ));
+            changes.extend(change(
+                format_args!("snapshot[r{r}]"),
+                before.snapshot[i],
+                after.snapshot[i],
+                |s| s,
             ));
         }
         changes
@@ -115,6 +137,27 @@ impl SpecTrace for MultiPaxosModel {
                     "R{p}->>R{r}: {} for s={}",
                     copied.unwrap_or_default(),
                     log.len()
+                )]
+            }
+            Action::Compact { a, r } => {
+                let to = after.compacted[usize::from(a) - 1];
+                let covered = before.snapshot[usize::from(r) - 1];
+                vec![
+                    format!("R{r}->>A{a}: snapshot covers s=1..{covered}"),
+                    format!("A{a}->>A{a}: forget votes in s=1..{to}"),
+                ]
+            }
+            Action::Snapshot { r } => {
+                let to = after.snapshot[usize::from(r) - 1];
+                vec![format!("R{r}->>R{r}: snapshot of s=1..{to}")]
+            }
+            Action::InstallSnapshot { r, p } => {
+                // What the replica installed is what its log became, whatever the peer sent.
+                let log = &after.applied[usize::from(r) - 1];
+                vec![format!(
+                    "R{p}->>R{r}: snapshot of s=1..{}, installed as {}",
+                    before.snapshot[usize::from(p) - 1],
+                    ShowLog(log)
                 )]
             }
         }

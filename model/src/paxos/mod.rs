@@ -59,6 +59,14 @@ impl Constants {
                 name: name.clone(),
             });
         }
+        if let Some((name, replacement)) = config.overrides.first() {
+            return Err(ModelError::UnknownOverride {
+                module: "Paxos",
+                name: name.clone(),
+                replacement: replacement.clone(),
+                known: "none".to_string(),
+            });
+        }
         Ok(Constants {
             num_acceptors: config.bounded_constant("NumAcceptors", 1, NUM_ACCEPTORS_MAX)? as u8,
             num_values: config.bounded_constant("NumValues", 1, NUM_VALUES_MAX)? as u8,

@@ -102,8 +102,8 @@ fn folded_leader_tables(n: u8) -> (Vec<leader::Table>, Vec<Row>) {
 }
 
 /// The bounded configuration prior states and expectations come from: 3 acceptors, 1 replica,
-/// 1 command (and `NoOp`), ballots `0..1`, slots `1..2` (`tla/MultiPaxos_a3_r1_c1_b1_s2.cfg`),
-/// no invariant (the generator asks for transitions, not verdicts).
+/// 1 command (and `NoOp`), ballots `0..1`, slots `1..2`, no compaction
+/// (`tla/MultiPaxos_a3_r1_c1_b1_s2.cfg`), no invariant (the generator asks for transitions, not verdicts).
 pub(crate) fn bounded_model() -> MultiPaxosModel {
     let constants = Constants {
         num_acceptors: 3,
@@ -111,6 +111,7 @@ pub(crate) fn bounded_model() -> MultiPaxosModel {
         num_commands: 1,
         max_ballot: 1,
         num_slots: 2,
+        max_compaction: 0,
     };
     MultiPaxosModel::new(constants, Vec::new())
 }
@@ -125,6 +126,7 @@ pub(crate) fn one_slot_model() -> MultiPaxosModel {
         num_commands: 2,
         max_ballot: 2,
         num_slots: 1,
+        max_compaction: 0,
     };
     MultiPaxosModel::new(constants, Vec::new())
 }

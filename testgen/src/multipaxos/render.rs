@@ -110,11 +110,21 @@ fn local_literal(local: Local) -> String {
 fn message_literal(m: Msg) -> String {
     match m {
         Msg::M1a { bal } => format!("m1a({bal})"),
-        Msg::M1b { acc, bal, votes } => format!(
-            "m1b({acc}, {bal}, [{}, {}])",
-            vote_literal(votes[0]),
-            vote_literal(votes[1])
-        ),
+        Msg::M1b {
+            acc,
+            bal,
+            votes,
+            compacted,
+        } => {
+            // The cases come from configurations without compaction (`MaxCompaction = 0`), so
+            // no promise reports a compacted prefix and the harness's literal has no field for it.
+            assert_eq!(compacted, 0, "a promise of a compacting acceptor in a case");
+            format!(
+                "m1b({acc}, {bal}, [{}, {}])",
+                vote_literal(votes[0]),
+                vote_literal(votes[1])
+            )
+        }
         Msg::M2a { bal, slot, val } => format!("m2a({bal}, {slot}, {val})"),
         Msg::M2b {
             acc,

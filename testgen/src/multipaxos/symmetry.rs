@@ -84,7 +84,17 @@ pub fn classes_up_to_renaming(messages: &[Msg]) -> Vec<u8> {
 /// `m` as sent by acceptor `acc` (unchanged for a message that names no sender).
 pub fn with_sender(m: Msg, acc: u8) -> Msg {
     match m {
-        Msg::M1b { bal, votes, .. } => Msg::M1b { acc, bal, votes },
+        Msg::M1b {
+            bal,
+            votes,
+            compacted,
+            ..
+        } => Msg::M1b {
+            acc,
+            bal,
+            votes,
+            compacted,
+        },
         Msg::M2b { bal, slot, val, .. } => Msg::M2b {
             acc,
             bal,

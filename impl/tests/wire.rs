@@ -7,9 +7,10 @@
 #![allow(clippy::unwrap_used)]
 
 use colony::codec::CodecError;
+use colony::group::{Ballot, NodeId};
 use colony::paxos::{
-    decode_hard_state, decode_message, encode_hard_state, encode_message, Ballot, HardState,
-    Message, NodeId, Value, Vote, WireError, FORMAT_VERSION, VALUE_BYTES_MAX,
+    decode_hard_state, decode_message, encode_hard_state, encode_message, HardState, Message,
+    Value, Vote, WireError, FORMAT_VERSION, VALUE_BYTES_MAX,
 };
 use proptest::collection::vec;
 use proptest::option;

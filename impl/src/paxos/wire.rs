@@ -2,7 +2,7 @@
 //!
 //! An encoding is one byte of [`FORMAT_VERSION`] followed by the item in postcard's format
 //! (<https://postcard.jamesmunns.com/wire-format>): integers as little-endian base-128 varints,
-//! a [`NodeId`](super::NodeId) as one raw byte, an `Option` as a 0/1 tag, an enum as its
+//! a [`NodeId`](crate::group::NodeId) as one raw byte, an `Option` as a 0/1 tag, an enum as its
 //! variant's index, and a [`Value`] as its length and then its bytes.
 //!
 //! Decoding is Colony's strict decoding ([`crate::codec`]), so that every item has exactly one

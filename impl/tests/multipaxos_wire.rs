@@ -313,6 +313,63 @@ fn a_message_one_past_a_bound_is_refused_naming_it() {
     }
 }
 
+/// The bounds hold inside every message that carries slots and entries, not only at its top.
+#[test]
+fn a_slot_or_an_entry_past_a_bound_inside_a_message_is_refused() {
+    let promise = |slot, entry| Message::Promise {
+        ballot: b(2, 1),
+        acceptor: NodeId(3),
+        votes: BTreeMap::from([(
+            Slot(slot),
+            Vote {
+                ballot: b(1, 1),
+                entry,
+            },
+        )]),
+    };
+    let empty = || Entry::Batch(vec![]);
+    let cases = [
+        (
+            promise(0, Entry::NoOp),
+            WireError::SlotOutOfRange {
+                field: "a vote's slot",
+                slot: 0,
+            },
+        ),
+        (promise(1, empty()), WireError::EmptyBatch),
+        (
+            Message::Accept {
+                ballot: b(1, 1),
+                slot: Slot(0),
+                entry: Entry::NoOp,
+            },
+            WireError::SlotOutOfRange {
+                field: "Accept.slot",
+                slot: 0,
+            },
+        ),
+        (
+            Message::Accepted {
+                ballot: b(1, 1),
+                acceptor: NodeId(1),
+                slot: Slot(1),
+                entry: empty(),
+            },
+            WireError::EmptyBatch,
+        ),
+        (
+            Message::CatchUp {
+                first_slot: Slot(1),
+                entries: vec![Entry::NoOp, empty()],
+            },
+            WireError::EmptyBatch,
+        ),
+    ];
+    for (message, error) in &cases {
+        refused(message, error, "");
+    }
+}
+
 #[test]
 fn a_vote_or_a_header_one_past_a_bound_is_refused_naming_it() {
     let vote = |slot, entry| {

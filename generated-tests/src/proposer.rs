@@ -3,7 +3,8 @@
 pub use crate::spec::m1b;
 use crate::spec::{ballot, proposer_of, value, SpecMsg};
 use crate::walk::{bit, ensure_eq, walk, Replay, Scenario};
-use colony::paxos::{Ballot, Config, Envelope, HardState, Input, Message, Node, NodeId, Vote};
+use colony::group::{Ballot, NodeId};
+use colony::paxos::{Config, Envelope, HardState, Input, Message, Node, Vote};
 
 /// The spec ballot the proposer under test drives.
 const BALLOT: i8 = 1;

@@ -29,7 +29,8 @@
 //! of its own, so the reply to a message is never folded into the step that sent it. The check
 //! therefore allows one action or a stutter, nothing more.
 
-use colony::paxos::{Ballot, HardState, Message, NodeId, Value};
+use colony::group::{Ballot, NodeId};
+use colony::paxos::{HardState, Message, Value};
 use colony_model::paxos::{
     self as tla, Action, Constants, Invariant, Msg, PaxosModel, PaxosState, NONE, NO_BALLOT,
 };

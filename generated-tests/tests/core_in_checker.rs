@@ -31,7 +31,8 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
-use colony::paxos::{Ballot, Config, HardState, Input, Message, Node, NodeId, Ready, Value};
+use colony::group::{Ballot, NodeId};
+use colony::paxos::{Config, HardState, Input, Message, Node, Ready, Value};
 use colony_generated_tests::refinement::{Mapping, Refinement, RefinementError};
 use colony_model::paxos::{Invariant, PaxosState};
 use stateright::actor::{

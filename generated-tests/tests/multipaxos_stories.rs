@@ -8,10 +8,10 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
+use colony::group::NodeId;
 use colony::multipaxos::{
     Command, Config, Durable, Entry, Envelope, Input, Message, Ready, Replica,
 };
-use colony::paxos::NodeId;
 use std::collections::VecDeque;
 
 /// One step of a story's script.

@@ -5,9 +5,15 @@
 //! its caller's check refuses (a bound), and a non-canonical encoding (a varint padded with
 //! extra bytes, which postcard alone accepts, or any other second spelling of one item), so that
 //! every item has exactly one encoding and bytes that are not one are refused rather than
-//! guessed at. Decoding never panics, whatever the input. Each encoded type has its own version
-//! byte, which must increase with any change to its encoding, so that a node reading bytes
-//! written by another version of Colony refuses them instead of misreading them.
+//! guessed at. Decoding never panics, whatever the input.
+//!
+//! Three modules encode with it, each with its own `FORMAT_VERSION`, its own `WireError` (whose
+//! first variant is this module's [`CodecError`], and whose others name the bound an item
+//! exceeds) and one `encode_<item>` / `decode_<item>` pair per item: [`crate::paxos`] (its
+//! messages and hard state), [`crate::multipaxos`] (its messages, hard state, votes and snapshot
+//! headers) and [`crate::cell`] (its transactions). A module's version byte must increase with any
+//! change to the encoding of any of its items, so that a node reading bytes written by another
+//! version of Colony refuses them instead of misreading them.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -47,8 +53,23 @@ pub enum CodecError {
     },
 }
 
-/// `version`, then `item`. Callers check the item's bounds first.
-pub(crate) fn encode<T: Serialize>(version: u8, item: &T) -> Result<Vec<u8>, CodecError> {
+/// `version`, then `item`, once `check` accepts the item (its bounds), so that nothing is
+/// written that [`decode`] would refuse.
+pub(crate) fn encode<T, E>(
+    version: u8,
+    item: &T,
+    check: impl Fn(&T) -> Result<(), E>,
+) -> Result<Vec<u8>, E>
+where
+    T: Serialize + ?Sized,
+    E: From<CodecError>,
+{
+    check(item)?;
+    Ok(write(version, item)?)
+}
+
+/// `version`, then `item`, unchecked.
+fn write<T: Serialize + ?Sized>(version: u8, item: &T) -> Result<Vec<u8>, CodecError> {
     postcard::to_extend(item, vec![version]).map_err(|reason| CodecError::Encode { reason })
 }
 
@@ -79,7 +100,7 @@ where
     check(&item)?;
     // Encoding is deterministic and shortest, so comparing with it refuses every spelling of the
     // item but the one. The item passed its check, so it is bounded and this costs little.
-    if encode(version, &item)? != bytes {
+    if write(version, &item)? != bytes {
         return Err(CodecError::NonCanonical.into());
     }
     Ok(item)

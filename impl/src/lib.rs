@@ -1,6 +1,7 @@
 //! Colony: a Paxos implementation and the store of many tiny databases ("cells") that runs on it.
 //!
-//! This crate is the product. Today it holds the sans-IO core of single-decree Paxos
+//! This crate is the product. Today it holds the vocabulary both protocol cores share
+//! ([`group`]: members, quorums, ballots, envelopes); the sans-IO core of single-decree Paxos
 //! ([`paxos`]): acceptor, proposer and learner as deterministic state machines that take an
 //! input and return a [`paxos::Ready`] saying what the caller must persist, send and report; the
 //! sans-IO core of Multi-Paxos ([`multipaxos`]): a replica per cell deciding a log of batched
@@ -16,5 +17,6 @@
 
 pub mod cell;
 pub mod codec;
+pub mod group;
 pub mod multipaxos;
 pub mod paxos;

@@ -4,17 +4,22 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+mod common;
+
 use colony::cell::{
     decode_transaction, encode_transaction, Abort, Condition, ConditionFailure, Key, Operation,
-    OperationFailure, OperationResult, StateMachine, Transaction, TransactionError,
-    TransactionWireError, Value, KEYS_MAX, OPERATIONS_MAX, TRANSACTION_FORMAT_VERSION,
-    VALUE_BYTES_MAX,
+    OperationFailure, OperationResult, Place, StateMachine, Transaction, TransactionError, Value,
+    WireError, FORMAT_VERSION, KEYS_MAX, OPERATIONS_MAX, VALUE_BYTES_MAX,
 };
 use colony::codec::CodecError;
+use common::{garbage, prefixes_refused, refused_or_canonical, round_trip};
 use num_bigint::BigInt;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
+
+encoded!(Transaction, encode_transaction, decode_transaction);
 
 // ---------------------------------------------------------------------------------------------
 // Strategies. Keys come mostly from a set of four, so that conditions and operations of one
@@ -231,38 +236,26 @@ proptest! {
     /// Every transaction within the bounds survives an encoding round trip.
     #[test]
     fn transactions_round_trip(transaction in transaction()) {
-        let bytes = encode_transaction(&transaction).unwrap();
-        prop_assert_eq!(bytes[0], TRANSACTION_FORMAT_VERSION);
-        prop_assert_eq!(decode_transaction(&bytes).unwrap(), transaction);
+        round_trip(&transaction)?;
     }
 
-    /// Garbage decodes without a panic to an error or to the one transaction whose encoding it is.
+    /// Every strict prefix of an encoding is refused as truncated. Decoding a prefix parses what
+    /// comes before the cut, so only encodings of at most 1 KiB are cut at every length (most
+    /// are; the others hold one of the largest integers).
     #[test]
-    fn arbitrary_bytes_never_panic(tail in vec(any::<u8>(), 0..64), version_byte in any::<bool>()) {
-        let mut bytes = if version_byte { vec![TRANSACTION_FORMAT_VERSION] } else { vec![] };
-        bytes.extend(tail);
-        if let Ok(transaction) = decode_transaction(&bytes) {
-            prop_assert_eq!(encode_transaction(&transaction).unwrap(), bytes);
+    fn every_strict_prefix_is_refused_as_truncated(transaction in transaction()) {
+        if encode_transaction(&transaction).unwrap().len() <= 1024 {
+            prefixes_refused(&transaction)?;
         }
     }
 
-    /// A valid encoding with one byte changed, or cut short, decodes to an error or to the one
-    /// transaction whose encoding it is, and never panics.
+    /// Garbage, and valid encodings with one byte changed, inserted or removed, decode without a
+    /// panic to an error or to the one transaction whose encoding they are.
     #[test]
-    fn damaged_encodings_never_panic(
-        transaction in transaction(),
-        at in any::<prop::sample::Index>(),
-        byte in any::<u8>(),
+    fn garbage_is_refused_or_canonical(
+        bytes in garbage(FORMAT_VERSION, transaction().prop_map(|t| encode_transaction(&t).unwrap())),
     ) {
-        let bytes = encode_transaction(&transaction).unwrap();
-        let index = at.index(bytes.len());
-        let mut changed = bytes.clone();
-        changed[index] = byte;
-        for damaged in [changed, bytes[..index].to_vec()] {
-            if let Ok(decoded) = decode_transaction(&damaged) {
-                prop_assert_eq!(encode_transaction(&decoded).unwrap(), damaged);
-            }
-        }
+        refused_or_canonical::<Transaction>(&bytes)?;
     }
 }
 
@@ -297,7 +290,7 @@ fn sample() -> Transaction {
 }
 
 /// The bytes of one transaction, pinned: a change of format shows here and must bump
-/// `TRANSACTION_FORMAT_VERSION`.
+/// `FORMAT_VERSION`.
 #[test]
 fn encoding_is_pinned() {
     #[rustfmt::skip]
@@ -312,38 +305,16 @@ fn encoding_is_pinned() {
         2, 0,                       // Delete ""
         1, 1, b'e', 2, 1,           // Write "e", Boolean true
     ];
-    let bytes = encode_transaction(&sample()).unwrap();
-    assert_eq!(bytes, expected);
-    assert_eq!(decode_transaction(&bytes).unwrap(), sample());
+    common::pinned(&sample(), &expected);
 }
 
 #[test]
 fn decoding_is_strict() {
+    common::strict(&sample());
     let bytes = encode_transaction(&sample()).unwrap();
-
-    let mut trailing = bytes.clone();
-    trailing.push(0);
-    assert_eq!(
-        decode_transaction(&trailing),
-        Err(TransactionWireError::Codec(CodecError::TrailingBytes {
-            count: 1
-        }))
-    );
-
-    let mut version = bytes.clone();
-    version[0] = 2;
-    assert_eq!(
-        decode_transaction(&version).unwrap_err().to_string(),
-        "transaction: unknown format version 2 (this build reads version 1)"
-    );
-
     assert!(matches!(
         decode_transaction(&bytes[..bytes.len() - 1]),
-        Err(TransactionWireError::Codec(CodecError::Malformed { .. }))
-    ));
-    assert!(matches!(
-        decode_transaction(&[]),
-        Err(TransactionWireError::Codec(CodecError::Malformed { .. }))
+        Err(WireError::Codec(CodecError::Malformed { .. }))
     ));
 }
 
@@ -371,7 +342,7 @@ fn non_canonical_encodings_are_refused() {
     for bytes in variants {
         assert_eq!(
             decode_transaction(bytes),
-            Err(TransactionWireError::Codec(CodecError::NonCanonical)),
+            Err(WireError::Codec(CodecError::NonCanonical)),
             "{bytes:?}"
         );
     }
@@ -394,18 +365,10 @@ fn bounds_are_enforced_both_ways() {
         count: OPERATIONS_MAX + 1,
         max: OPERATIONS_MAX,
     };
-    assert_eq!(
-        encode_transaction(&too_many),
-        Err(TransactionWireError::Invalid(error.clone()))
-    );
-    let unchecked = postcard::to_extend(&too_many, vec![TRANSACTION_FORMAT_VERSION]).unwrap();
-    assert_eq!(
-        decode_transaction(&unchecked),
-        Err(TransactionWireError::Invalid(error))
-    );
-    assert_eq!(
-        decode_transaction(&unchecked).unwrap_err().to_string(),
-        "invalid transaction: 65 operations are more than the bound of 64 (OPERATIONS_MAX)"
+    common::refused(
+        &too_many,
+        &WireError::Invalid(error),
+        "invalid transaction: 65 operations are more than the bound of 64 (OPERATIONS_MAX)",
     );
 
     let huge = Transaction {
@@ -415,10 +378,15 @@ fn bounds_are_enforced_both_ways() {
             amount: -(largest_integer() + BigInt::from(1)),
         }],
     };
-    let unchecked = postcard::to_extend(&huge, vec![TRANSACTION_FORMAT_VERSION]).unwrap();
-    assert_eq!(
-        decode_transaction(&unchecked).unwrap_err().to_string(),
+    let error = TransactionError::ValueTooLarge {
+        place: Place::Operation(0),
+        len: VALUE_BYTES_MAX + 1,
+        max: VALUE_BYTES_MAX,
+    };
+    common::refused(
+        &huge,
+        &WireError::Invalid(error),
         "invalid transaction: operation 0: a value of 65537 bytes is larger than the bound of \
-         65536 bytes (VALUE_BYTES_MAX)"
+         65536 bytes (VALUE_BYTES_MAX)",
     );
 }

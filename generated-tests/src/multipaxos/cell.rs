@@ -23,10 +23,10 @@
 use crate::network::Network;
 use colony::cell::{decode_transaction, encode_transaction, Abort, OperationResult};
 use colony::cell::{StateMachine, Transaction};
+use colony::group::NodeId;
 use colony::multipaxos::{
     Command, Config, Durable, Entry, Input, Message, ProposeError, Ready, Replica,
 };
-use colony::paxos::NodeId;
 use std::collections::BTreeMap;
 
 /// What a transaction returned: its operations' results, or why it aborted.

@@ -3,8 +3,8 @@
 use super::spec::{envelopes, from_leader, hard_state, votes, MpMsg, SpecLocal, CELL_SIZES};
 pub use super::spec::{m1a, m1b, m2a, m2b};
 use crate::walk::{self, ensure_eq, walk, Receiver, Scenario, TableWalker};
+use colony::group::NodeId;
 use colony::multipaxos::{Config, Durable, Input, Ready, Replica, Slot, Vote};
-use colony::paxos::NodeId;
 
 /// The spec's outcome of one delivery: the acceptor's new variables and the message it sends,
 /// or `None` when the spec's action is not enabled and the replica must do nothing.

@@ -5,9 +5,9 @@ pub use super::spec::m1b;
 use super::spec::{ballot_of, entry, votes, MpMsg};
 use crate::spec::proposer_of;
 use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
+use colony::group::{quorum_size, NodeId};
 use colony::multipaxos::Slot;
 use colony::multipaxos::{Config, Durable, Entry, Envelope, Input, Message, Ready, Replica};
-use colony::paxos::{quorum_size, NodeId};
 
 /// What the spec allows once a set of promises is heard: per slot, the values `Phase2a(b, s, v)`
 /// may propose.

@@ -6,8 +6,8 @@
 
 use crate::spec::{ballot, proposer_of};
 use crate::walk::Label;
+use colony::group::{Ballot, NodeId};
 use colony::multipaxos::{Command, Entry, Envelope, HardState, Message, Slot, Vote};
-use colony::paxos::{Ballot, NodeId};
 use std::collections::BTreeMap;
 
 /// The cell sizes the follower and catch-up cases run in: what those nodes do with a message

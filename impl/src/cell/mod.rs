@@ -37,18 +37,16 @@
 //! a `BTreeMap`, so iteration order, [`StateMachine::digest`] and any future snapshot are the
 //! same on every replica.
 
-mod encoding;
 mod state_machine;
 mod transaction;
+mod wire;
 
 #[cfg(test)]
 mod tests;
 
-pub use encoding::{
-    decode_transaction, encode_transaction, TransactionWireError, TRANSACTION_FORMAT_VERSION,
-};
 pub use state_machine::{Abort, ConditionFailure, OperationFailure, OperationResult, StateMachine};
 pub use transaction::{Condition, Key, Operation, Place, Transaction, TransactionError, Value};
+pub use wire::{decode_transaction, encode_transaction, WireError, FORMAT_VERSION};
 
 /// The longest key, in bytes: 1 KiB. Keys name rows of a tiny database; a longer one is more
 /// likely a value stored in the wrong place.
@@ -77,3 +75,13 @@ pub const TRANSACTION_BYTES_MAX: usize = 512 * 1024;
 /// its size (at most about 650 MiB of keys and values, far less in practice) so that a snapshot
 /// of it can be sent and restored.
 pub const KEYS_MAX: usize = 10_000;
+
+/// A cell's state, encoded, fits one snapshot ([`crate::multipaxos::SNAPSHOT_BYTES_MAX`]): at
+/// most [`KEYS_MAX`] keys, each at most [`KEY_BYTES_MAX`] bytes and holding a value whose
+/// encoding is at most 5/4 of [`VALUE_BYTES_MAX`] (an integer's 32-bit digits take up to five
+/// bytes each as varints), and a few bytes of tags and lengths per key (16 is generous): about
+/// 790 MiB in all.
+const _: () = assert!(
+    (KEYS_MAX * (KEY_BYTES_MAX + VALUE_BYTES_MAX / 4 * 5 + 16)) as u64
+        <= crate::multipaxos::SNAPSHOT_BYTES_MAX
+);

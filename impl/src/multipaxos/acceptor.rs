@@ -2,7 +2,7 @@
 
 use super::log::{Entry, Slot, Vote};
 use super::message::Message;
-use crate::paxos::{Ballot, NodeId};
+use crate::group::{Ballot, NodeId};
 use std::collections::BTreeMap;
 
 /// An acceptor. Its promise and votes are the spec's `maxBal[a]` and `votes[a]`, and must be

@@ -2,7 +2,7 @@
 
 use super::leader::Limits;
 use super::{ENTRY_BYTES_MAX, ENTRY_COMMANDS_MAX, PENDING_COMMANDS_MAX, SLOTS_IN_FLIGHT_MAX};
-use crate::paxos::{check_members, MembersError, NodeId};
+use crate::group::{check_members, MembersError, NodeId};
 
 /// A replica's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

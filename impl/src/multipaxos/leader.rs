@@ -2,7 +2,7 @@
 //! slots at once, batching the client commands that wait for a slot.
 
 use super::log::{Command, Entry, Slot, Vote};
-use crate::paxos::{Ballot, NodeId};
+use crate::group::{Ballot, NodeId};
 use std::collections::{BTreeMap, VecDeque};
 
 /// How the leader batches and pipelines (checked by [`super::Config`]).

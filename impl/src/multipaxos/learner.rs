@@ -1,7 +1,7 @@
 //! The learner: finds out which entry was chosen in each slot, and keeps the decided log.
 
 use super::log::{Entry, Slot};
-use crate::paxos::{Ballot, NodeId};
+use crate::group::{Ballot, NodeId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many ballots' votes the learner tracks per slot; the lowest are dropped first. An entry

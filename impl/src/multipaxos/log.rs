@@ -1,6 +1,6 @@
 //! What the log holds: slots, the client commands batched into entries, and votes.
 
-use crate::paxos::Ballot;
+use crate::group::Ballot;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -2,7 +2,7 @@
 //! state (a leader's heartbeat and the two halves of catch-up).
 
 use super::log::{Entry, Slot, Vote};
-use crate::paxos::{Ballot, NodeId};
+use crate::group::{Ballot, NodeId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -21,6 +21,10 @@
 //! - **Catch-up.** The leader's heartbeat says how far the log is decided; a replica that lags
 //!   asks the leader for the entries it misses (spec: `CatchUp`).
 //!
+//! - **Encoding.** What a replica sends and keeps (messages, hard state, votes, snapshot headers)
+//!   has one strict, versioned encoding ([`encode_message`] and the rest), whose decoder refuses
+//!   anything past the bounds below, naming the bound.
+//!
 //! Names follow the spec: a handler that implements a spec action says `Spec: <action>` in its
 //! doc comment, and the spec's invariants are checked by assertions on both sides of each step.
 
@@ -32,6 +36,8 @@ mod log;
 mod message;
 mod ready;
 mod replica;
+mod snapshot;
+mod wire;
 
 #[cfg(test)]
 mod tests;
@@ -42,6 +48,11 @@ pub use log::{Command, Entry, Slot, Vote};
 pub use message::Message;
 pub use ready::{Durable, Envelope, HardState, Ready};
 pub use replica::{Input, ProposeError, Replica};
+pub use snapshot::{SnapshotError, SnapshotHeader};
+pub use wire::{
+    decode_hard_state, decode_message, decode_snapshot_header, decode_vote, encode_hard_state,
+    encode_message, encode_snapshot_header, encode_vote, WireError, FORMAT_VERSION, SLOT_LAST,
+};
 
 /// The longest client command, in bytes: 1 MiB. In a cell a command is one encoded transaction,
 /// bounded by [`crate::cell::TRANSACTION_BYTES_MAX`] so that its encoding fits.
@@ -62,3 +73,8 @@ pub const PENDING_COMMANDS_MAX: usize = 65_536;
 
 /// The most entries in one catch-up reply.
 pub const CATCH_UP_ENTRIES_MAX: usize = 64;
+
+/// The longest state a snapshot may hold, in bytes: 1 GiB. The bound lets a receiver refuse a
+/// snapshot header that announces more before it reads or allocates anything. A cell's state fits
+/// within it whatever it holds (see [`crate::cell::KEYS_MAX`]).
+pub const SNAPSHOT_BYTES_MAX: u64 = 1024 * 1024 * 1024;

@@ -3,7 +3,7 @@
 
 use super::log::{Command, Entry, Slot, Vote};
 use super::message::Message;
-use crate::paxos::Ballot;
+use crate::group::Ballot;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -30,7 +30,7 @@ pub struct Durable {
 }
 
 /// A Multi-Paxos message and the replica it is for.
-pub type Envelope = crate::paxos::Envelope<Message>;
+pub type Envelope = crate::group::Envelope<Message>;
 
 /// Everything the caller must do after one step, **in this order**:
 ///

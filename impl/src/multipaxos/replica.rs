@@ -9,7 +9,7 @@ use super::log::{Command, Entry, Slot, Vote};
 use super::message::Message;
 use super::ready::{Durable, Envelope, HardState, Ready};
 use super::{CATCH_UP_ENTRIES_MAX, COMMAND_BYTES_MAX};
-use crate::paxos::{quorum_size, Ballot, NodeId};
+use crate::group::{quorum_size, Ballot, NodeId};
 
 /// One input to a replica.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! protocol itself is checked by the generated tests and the random runs in `generated-tests/`.
 
 use super::*;
-use crate::paxos::{MembersError, NodeId};
+use crate::group::{MembersError, NodeId};
 
 fn config(id: u8, members: &[u8]) -> Config {
     Config::new(NodeId(id), members.iter().map(|&m| NodeId(m)).collect())

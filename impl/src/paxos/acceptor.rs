@@ -1,7 +1,7 @@
 //! The acceptor: the only role whose state must survive a crash.
 
-use super::ballot::{Ballot, NodeId};
 use super::message::{Message, Value, Vote};
+use crate::group::{Ballot, NodeId};
 
 /// The acceptor's variables, as in the spec.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]

@@ -1,7 +1,7 @@
 //! The learner: finds out which value was chosen from the votes it hears.
 
-use super::ballot::{Ballot, NodeId};
 use super::message::Value;
+use crate::group::{Ballot, NodeId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many ballots' votes a learner tracks at once; the lowest are dropped first. A value

@@ -1,6 +1,6 @@
 //! The messages of the protocol: exactly the spec's four message types.
 
-use super::ballot::{Ballot, NodeId};
+use crate::group::{Ballot, NodeId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -10,9 +10,7 @@
 //! on both sides of every step.
 
 mod acceptor;
-mod ballot;
 mod learner;
-mod members;
 mod message;
 mod node;
 mod proposer;
@@ -20,9 +18,7 @@ mod ready;
 mod wire;
 
 pub use acceptor::{Acceptor, AcceptorState};
-pub use ballot::{Ballot, NodeId};
 pub use learner::Learner;
-pub use members::{check_members, MembersError};
 pub use message::{Message, Value, Vote, VALUE_BYTES_MAX};
 pub use node::{Config, ConfigError, Input, Node};
 pub use proposer::Proposer;
@@ -30,12 +26,3 @@ pub use ready::{Envelope, HardState, Ready};
 pub use wire::{
     decode_hard_state, decode_message, encode_hard_state, encode_message, WireError, FORMAT_VERSION,
 };
-
-/// The most nodes a cell may have. Quorums are strict majorities of the cell's members.
-pub const MEMBERS_MAX: usize = 7;
-
-/// The number of members that make a quorum in a cell of `member_count`: a strict majority.
-pub fn quorum_size(member_count: usize) -> usize {
-    assert!((1..=MEMBERS_MAX).contains(&member_count));
-    member_count / 2 + 1
-}

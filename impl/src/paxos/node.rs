@@ -1,13 +1,11 @@
 //! A node of a cell: acceptor, learner and proposer behind one `step` function.
 
 use super::acceptor::{Acceptor, AcceptorState};
-use super::ballot::NodeId;
 use super::learner::Learner;
-use super::members::{check_members, MembersError};
 use super::message::{Message, Value};
 use super::proposer::Proposer;
 use super::ready::{Envelope, HardState, Ready};
-use super::{quorum_size, MEMBERS_MAX};
+use crate::group::{check_members, quorum_size, MembersError, NodeId, MEMBERS_MAX};
 
 /// A node's place in its cell.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -201,7 +199,7 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::paxos::Ballot;
+    use crate::group::Ballot;
 
     fn config(id: u8, members: &[u8]) -> Config {
         Config {

@@ -1,7 +1,7 @@
 //! The proposer: starts ballots and proposes, in each, the one value the spec allows.
 
-use super::ballot::{Ballot, NodeId};
 use super::message::{Value, Vote};
+use crate::group::{Ballot, NodeId};
 use std::collections::BTreeMap;
 
 /// One ballot this proposer started.

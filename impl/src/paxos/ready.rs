@@ -1,7 +1,7 @@
 //! What a step asks of the caller, with the order of its duties written on the type.
 
-use super::ballot::{Ballot, NodeId};
 use super::message::{Message, Value, Vote};
+use crate::group::Ballot;
 use serde::{Deserialize, Serialize};
 
 /// What a node must keep across crashes.
@@ -19,15 +19,8 @@ pub struct HardState {
     pub round_started_max: Option<u32>,
 }
 
-/// A message and the node it is for: a [`Message`] of single-decree Paxos by default, a
-/// [`crate::multipaxos::Message`] in Multi-Paxos.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Envelope<M = Message> {
-    /// The receiver (possibly the sender itself: every node is also an acceptor and learner).
-    pub to: NodeId,
-    /// The message.
-    pub message: M,
-}
+/// A single-decree Paxos message and the node it is for.
+pub type Envelope = crate::group::Envelope<Message>;
 
 /// Everything the caller must do after one step, **in this order**:
 ///
@@ -60,6 +53,7 @@ impl Ready {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::group::NodeId;
 
     #[test]
     fn empty_means_nothing_at_all_to_do() {

@@ -2,7 +2,7 @@
 //!
 //! An encoding is one byte of [`FORMAT_VERSION`] followed by the item in postcard's format
 //! (<https://postcard.jamesmunns.com/wire-format>): integers as little-endian base-128 varints,
-//! a [`NodeId`](super::NodeId) as one raw byte, an `Option` as a 0/1 tag, an enum as its
+//! a [`NodeId`](crate::group::NodeId) as one raw byte, an `Option` as a 0/1 tag, an enum as its
 //! variant's index, and a [`Value`] as its length and then its bytes.
 //!
 //! Decoding is Colony's strict decoding ([`crate::codec`]), so that every item has exactly one
@@ -17,8 +17,6 @@
 use super::message::{Message, Value, VALUE_BYTES_MAX};
 use super::ready::HardState;
 use crate::codec::{self, CodecError};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 /// The version byte that starts every encoding. Any change to the encoding of [`Message`] or
 /// [`HardState`] (a field, a variant, their order) must increase it, so that a node reading
@@ -32,10 +30,10 @@ pub enum WireError {
     #[error(transparent)]
     Codec(#[from] CodecError),
     /// A value is longer than [`VALUE_BYTES_MAX`].
-    #[error("a value of {len} bytes is longer than the bound of {max} bytes (VALUE_BYTES_MAX)")]
+    #[error("a value of {bytes} bytes is longer than the bound of {max} bytes (VALUE_BYTES_MAX)")]
     ValueTooLong {
-        /// The value's length in bytes.
-        len: usize,
+        /// The value's length.
+        bytes: usize,
         /// The bound, [`VALUE_BYTES_MAX`].
         max: usize,
     },
@@ -43,25 +41,23 @@ pub enum WireError {
 
 /// Encodes a message for the network, after checking its value against [`VALUE_BYTES_MAX`].
 pub fn encode_message(message: &Message) -> Result<Vec<u8>, WireError> {
-    check_message(message)?;
-    encode(message)
+    codec::encode(FORMAT_VERSION, message, check_message)
 }
 
 /// Decodes a message encoded by [`encode_message`]; see the module doc for what is refused.
 pub fn decode_message(bytes: &[u8]) -> Result<Message, WireError> {
-    decode(bytes, check_message)
+    codec::decode(FORMAT_VERSION, bytes, check_message)
 }
 
 /// Encodes a node's hard state for disk, after checking its vote's value against
 /// [`VALUE_BYTES_MAX`].
 pub fn encode_hard_state(hard_state: &HardState) -> Result<Vec<u8>, WireError> {
-    check_hard_state(hard_state)?;
-    encode(hard_state)
+    codec::encode(FORMAT_VERSION, hard_state, check_hard_state)
 }
 
 /// Decodes a hard state encoded by [`encode_hard_state`]; see the module doc for what is refused.
 pub fn decode_hard_state(bytes: &[u8]) -> Result<HardState, WireError> {
-    decode(bytes, check_hard_state)
+    codec::decode(FORMAT_VERSION, bytes, check_hard_state)
 }
 
 fn check_message(message: &Message) -> Result<(), WireError> {
@@ -82,23 +78,12 @@ fn check_hard_state(hard_state: &HardState) -> Result<(), WireError> {
 }
 
 fn check_value(value: &Value) -> Result<(), WireError> {
-    let len = value.0.len();
-    if len > VALUE_BYTES_MAX {
+    let bytes = value.0.len();
+    if bytes > VALUE_BYTES_MAX {
         return Err(WireError::ValueTooLong {
-            len,
+            bytes,
             max: VALUE_BYTES_MAX,
         });
     }
     Ok(())
-}
-
-fn encode<T: Serialize>(item: &T) -> Result<Vec<u8>, WireError> {
-    Ok(codec::encode(FORMAT_VERSION, item)?)
-}
-
-fn decode<T: Serialize + DeserializeOwned>(
-    bytes: &[u8],
-    check: fn(&T) -> Result<(), WireError>,
-) -> Result<T, WireError> {
-    codec::decode(FORMAT_VERSION, bytes, check)
 }

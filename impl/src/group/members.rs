@@ -1,7 +1,16 @@
-//! The members of a cell: who takes part, checked once for both protocols.
+//! The members of a group: who takes part, checked once for both protocols, and how many make a
+//! quorum.
 
 use super::ballot::NodeId;
-use super::MEMBERS_MAX;
+
+/// The most nodes a cell may have. Quorums are strict majorities of the cell's members.
+pub const MEMBERS_MAX: usize = 7;
+
+/// The number of members that make a quorum in a cell of `member_count`: a strict majority.
+pub fn quorum_size(member_count: usize) -> usize {
+    assert!((1..=MEMBERS_MAX).contains(&member_count));
+    member_count / 2 + 1
+}
 
 /// Why a cell's member list, or a node's place in it, is unusable.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,6 +1,6 @@
 //! The binary encoding of a [`Transaction`], the command a cell's log holds.
 //!
-//! An encoding is one byte of [`TRANSACTION_FORMAT_VERSION`] followed by the transaction in
+//! An encoding is one byte of [`FORMAT_VERSION`] followed by the transaction in
 //! postcard's format (<https://postcard.jamesmunns.com/wire-format>): a list as its length and
 //! then its items, an enum as its variant's index, a key or bytes as their length and then the
 //! bytes, and an integer as num-bigint's serde form (its sign as -1, 0 or 1, then its magnitude as
@@ -18,13 +18,13 @@ use crate::codec::{self, CodecError};
 /// The version byte that starts every encoded transaction. Any change to the encoding of
 /// [`Transaction`] (a field, a variant, their order) must increase it, so that a replica reading
 /// a log written by another version of Colony refuses it instead of misreading it.
-pub const TRANSACTION_FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 1;
 
 /// Why a transaction could not be encoded or decoded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TransactionWireError {
+pub enum WireError {
     /// The bytes are not an encoding (see [`CodecError`]).
-    #[error("transaction: {0}")]
+    #[error(transparent)]
     Codec(#[from] CodecError),
     /// The transaction is past a bound.
     #[error("invalid transaction: {0}")]
@@ -32,18 +32,17 @@ pub enum TransactionWireError {
 }
 
 /// Encodes a transaction for the log, after checking it with [`Transaction::validate`].
-pub fn encode_transaction(transaction: &Transaction) -> Result<Vec<u8>, TransactionWireError> {
-    transaction.validate()?;
-    Ok(codec::encode(TRANSACTION_FORMAT_VERSION, transaction)?)
+pub fn encode_transaction(transaction: &Transaction) -> Result<Vec<u8>, WireError> {
+    codec::encode(FORMAT_VERSION, transaction, check_transaction)
 }
 
 /// Decodes a transaction encoded by [`encode_transaction`]; see the module doc for what is
 /// refused. num-bigint drops leading zero digits and reconciles a sign with a zero magnitude, so
 /// it reads several spellings of one integer; the codec's canonical check refuses all but one.
-pub fn decode_transaction(bytes: &[u8]) -> Result<Transaction, TransactionWireError> {
-    codec::decode(
-        TRANSACTION_FORMAT_VERSION,
-        bytes,
-        |transaction: &Transaction| transaction.validate().map_err(TransactionWireError::from),
-    )
+pub fn decode_transaction(bytes: &[u8]) -> Result<Transaction, WireError> {
+    codec::decode(FORMAT_VERSION, bytes, check_transaction)
+}
+
+fn check_transaction(transaction: &Transaction) -> Result<(), WireError> {
+    Ok(transaction.validate()?)
 }

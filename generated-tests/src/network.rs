@@ -47,4 +47,9 @@ impl<M: Clone> Network<M> {
         }
         Some(self.in_flight.remove(index))
     }
+
+    /// Loses every message in flight to `to`: for a moment, the network is partitioned around it.
+    pub fn drop_to(&mut self, to: NodeId) {
+        self.in_flight.retain(|(_, envelope)| envelope.to != to);
+    }
 }

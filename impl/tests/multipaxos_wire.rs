@@ -16,7 +16,8 @@ use colony::multipaxos::{
     decode_hard_state, decode_message, decode_snapshot_header, decode_vote, encode_hard_state,
     encode_message, encode_snapshot_header, encode_vote, Command, Entry, HardState, Message, Slot,
     SnapshotError, SnapshotHeader, Vote, WireError, CATCH_UP_ENTRIES_MAX, COMMAND_BYTES_MAX,
-    ENTRY_BYTES_MAX, ENTRY_COMMANDS_MAX, FORMAT_VERSION, SLOT_LAST, SNAPSHOT_BYTES_MAX,
+    ENTRY_BYTES_MAX, ENTRY_COMMANDS_MAX, FORMAT_VERSION, LOG_SLOTS_MAX, MESSAGE_BYTES_MAX,
+    SLOT_LAST, SNAPSHOT_BYTES_MAX,
 };
 use common::{b, ballot, garbage, node_id, pinned, refused, round, round_trip};
 use proptest::collection::{btree_map, vec};
@@ -69,10 +70,15 @@ fn promise() -> impl Strategy<Value = Message> {
             ballot: Ballot { round, proposer },
             entry,
         });
-        btree_map(slot(), lower, 0..4).prop_map(move |votes| Message::Promise {
-            ballot,
-            acceptor,
-            votes,
+        // Compacted through a slot below every vote, as an acceptor reports it.
+        btree_map(slot(), lower, 0..4).prop_flat_map(move |votes| {
+            let first = votes.keys().next().map_or(SLOT_LAST.0, |slot| slot.0);
+            (0..first).prop_map(move |compacted| Message::Promise {
+                ballot,
+                acceptor,
+                votes: votes.clone(),
+                compacted: Slot(compacted),
+            })
         })
     })
 }
@@ -299,6 +305,7 @@ fn a_message_one_past_a_bound_is_refused_naming_it() {
                         entry: Entry::NoOp,
                     },
                 )]),
+                compacted: Slot(0),
             },
             WireError::VoteNotBelowPromise {
                 ballot: b(2, 1),
@@ -326,6 +333,7 @@ fn a_slot_or_an_entry_past_a_bound_inside_a_message_is_refused() {
                 entry,
             },
         )]),
+        compacted: Slot(0),
     };
     let empty = || Entry::Batch(vec![]);
     let cases = [
@@ -367,6 +375,86 @@ fn a_slot_or_an_entry_past_a_bound_inside_a_message_is_refused() {
     ];
     for (message, error) in &cases {
         refused(message, error, "");
+    }
+}
+
+/// A promise of `votes` NoOp votes from slot `compacted + 1` on, or of one vote per entry.
+fn promise_of(compacted: u64, entries: Vec<Entry>) -> Message {
+    let votes = (compacted + 1..)
+        .zip(entries)
+        .map(|(slot, entry)| {
+            let vote = Vote {
+                ballot: b(1, 1),
+                entry,
+            };
+            (Slot(slot), vote)
+        })
+        .collect();
+    Message::Promise {
+        ballot: b(2, 1),
+        acceptor: NodeId(3),
+        votes,
+        compacted: Slot(compacted),
+    }
+}
+
+/// What a promise may carry: as many votes as an acceptor holds, as many bytes as a message,
+/// and no vote in a slot it says it compacted; a catch-up reply no more bytes than a message.
+#[test]
+fn a_promise_or_a_catch_up_past_the_log_or_message_bound_is_refused_naming_it() {
+    let votes_max = LOG_SLOTS_MAX as usize;
+    let full = MESSAGE_BYTES_MAX / ENTRY_BYTES_MAX;
+    let large = || batch(1, ENTRY_BYTES_MAX);
+    round_trip(&promise_of(0, vec![Entry::NoOp; votes_max])).unwrap();
+    round_trip(&promise_of(5, vec![large(); full])).unwrap();
+    let catch_up_full = Message::CatchUp {
+        first_slot: Slot(1),
+        entries: vec![large(); full],
+    };
+    round_trip(&catch_up_full).unwrap();
+    let mut compacted_vote = promise_of(4, vec![Entry::NoOp]);
+    if let Message::Promise { compacted, .. } = &mut compacted_vote {
+        *compacted = Slot(5);
+    }
+    let cases = [
+        (
+            promise_of(0, vec![Entry::NoOp; votes_max + 1]),
+            WireError::TooManyVotes {
+                count: votes_max + 1,
+                max: LOG_SLOTS_MAX,
+            },
+            "(LOG_SLOTS_MAX)",
+        ),
+        (
+            promise_of(0, vec![large(); full + 1]),
+            WireError::MessageTooLong {
+                bytes: MESSAGE_BYTES_MAX + ENTRY_BYTES_MAX,
+                max: MESSAGE_BYTES_MAX,
+            },
+            "(MESSAGE_BYTES_MAX)",
+        ),
+        (
+            Message::CatchUp {
+                first_slot: Slot(1),
+                entries: vec![large(); full + 1],
+            },
+            WireError::MessageTooLong {
+                bytes: MESSAGE_BYTES_MAX + ENTRY_BYTES_MAX,
+                max: MESSAGE_BYTES_MAX,
+            },
+            "(MESSAGE_BYTES_MAX)",
+        ),
+        (
+            compacted_vote,
+            WireError::VoteCompacted {
+                compacted: Slot(5),
+                slot: Slot(5),
+            },
+            "compacted through s5 reports a vote in s5",
+        ),
+    ];
+    for (message, error, bound) in &cases {
+        refused(message, error, bound);
     }
 }
 
@@ -425,11 +513,11 @@ fn a_prepare_encodes_as_version_variant_ballot_and_first_slot() {
         ballot: b(300, 2),
         first_slot: Slot(5),
     };
-    pinned(&prepare, &[1, 0, 0xac, 0x02, 2, 5]);
+    pinned(&prepare, &[2, 0, 0xac, 0x02, 2, 5]);
 }
 
 #[test]
-fn a_promise_encodes_its_votes_as_a_count_then_slot_and_vote_in_slot_order() {
+fn a_promise_encodes_its_votes_as_a_count_then_slot_and_vote_in_slot_order_then_compacted() {
     let votes = BTreeMap::from([
         (
             Slot(2),
@@ -450,13 +538,15 @@ fn a_promise_encodes_its_votes_as_a_count_then_slot_and_vote_in_slot_order() {
         ballot: b(4, 3),
         acceptor: NodeId(1),
         votes,
+        compacted: Slot(1),
     };
     #[rustfmt::skip]
     let bytes = [
-        1, 1, 4, 3, 1,           // version, Promise, ballot 4.3, acceptor 1
+        2, 1, 4, 3, 1,           // version, Promise, ballot 4.3, acceptor 1
         2,                       // two votes
         2, 1, 2, 0,              // slot 2: ballot 1.2, NoOp
         3, 0, 1, 1, 1, 2, b'a', b'b', // slot 3: ballot 0.1, Batch of one command "ab"
+        1,                       // compacted through slot 1
     ];
     pinned(&promise, &bytes);
 }
@@ -469,7 +559,7 @@ fn an_accept_encodes_its_entry_as_a_variant_then_its_commands() {
         entry: Entry::Batch(vec![Command(vec![]), Command(vec![0xff])]),
     };
     // Slot 130 is the varint 0x82 0x01; the batch holds two commands, of 0 and 1 bytes.
-    pinned(&accept, &[1, 2, 0, 1, 0x82, 0x01, 1, 2, 0, 1, 0xff]);
+    pinned(&accept, &[2, 2, 0, 1, 0x82, 0x01, 1, 2, 0, 1, 0xff]);
 }
 
 #[test]
@@ -480,7 +570,7 @@ fn an_accepted_encodes_as_version_variant_ballot_acceptor_slot_and_entry() {
         slot: Slot(1),
         entry: Entry::NoOp,
     };
-    pinned(&accepted, &[1, 3, 7, 7, 3, 1, 0]);
+    pinned(&accepted, &[2, 3, 7, 7, 3, 1, 0]);
 }
 
 #[test]
@@ -489,7 +579,7 @@ fn a_heartbeat_encodes_as_version_variant_ballot_and_decided_through() {
         ballot: b(2, 1),
         decided_through: Slot(0),
     };
-    pinned(&heartbeat, &[1, 4, 2, 1, 0]);
+    pinned(&heartbeat, &[2, 4, 2, 1, 0]);
 }
 
 #[test]
@@ -497,7 +587,7 @@ fn a_catch_up_request_encodes_as_version_variant_and_first_slot() {
     let request = Message::CatchUpRequest {
         first_slot: Slot(9),
     };
-    pinned(&request, &[1, 5, 9]);
+    pinned(&request, &[2, 5, 9]);
 }
 
 #[test]
@@ -506,17 +596,17 @@ fn a_catch_up_encodes_as_version_variant_first_slot_and_entries() {
         first_slot: Slot(3),
         entries: vec![Entry::NoOp, Entry::Batch(vec![Command(b"x".to_vec())])],
     };
-    pinned(&reply, &[1, 6, 3, 2, 0, 1, 1, 1, b'x']);
+    pinned(&reply, &[2, 6, 3, 2, 0, 1, 1, 1, b'x']);
 }
 
 #[test]
 fn a_hard_state_encodes_as_two_options() {
-    pinned(&HardState::default(), &[1, 0, 0]);
+    pinned(&HardState::default(), &[2, 0, 0]);
     let full = HardState {
         promised: Some(b(2, 1)),
         round_started_max: Some(u32::MAX),
     };
-    pinned(&full, &[1, 1, 2, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    pinned(&full, &[2, 1, 2, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f]);
 }
 
 #[test]
@@ -525,7 +615,7 @@ fn a_vote_encodes_as_its_slot_then_ballot_and_entry() {
         ballot: b(1, 2),
         entry: Entry::Batch(vec![Command(b"v".to_vec())]),
     };
-    pinned(&(Slot(4), vote), &[1, 4, 1, 2, 1, 1, 1, b'v']);
+    pinned(&(Slot(4), vote), &[2, 4, 1, 2, 1, 1, 1, b'v']);
 }
 
 #[test]
@@ -534,7 +624,7 @@ fn a_snapshot_header_encodes_as_slot_length_and_checksum() {
     // polynomial; as a varint, low seven bits first: 0x83 0xa5 0x9a 0x98 0x0e.
     let header = SnapshotHeader::new(Slot(7), b"123456789");
     assert_eq!(header.state_crc32c, 0xe306_9283);
-    pinned(&header, &[1, 7, 9, 0x83, 0xa5, 0x9a, 0x98, 0x0e]);
+    pinned(&header, &[2, 7, 9, 0x83, 0xa5, 0x9a, 0x98, 0x0e]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -558,11 +648,11 @@ fn decoding_is_strict_about_version_length_and_end() {
 
 #[test]
 fn a_promise_whose_votes_are_out_of_slot_order_or_repeated_is_refused_as_non_canonical() {
-    // A promise of ballot 4.3 by acceptor 1 with two NoOp votes of ballot 1.2: in slots 3 then
-    // 2, and twice in slot 2. postcard reads both into a map; only slots 2 then 3 is the one
-    // encoding.
-    let out_of_order = [1, 1, 4, 3, 1, 2, 3, 1, 2, 0, 2, 1, 2, 0];
-    let repeated = [1, 1, 4, 3, 1, 2, 2, 1, 2, 0, 2, 1, 2, 0];
+    // A promise of ballot 4.3 by acceptor 1 with two NoOp votes of ballot 1.2, compacted
+    // nowhere: in slots 3 then 2, and twice in slot 2. postcard reads both into a map; only
+    // slots 2 then 3 is the one encoding.
+    let out_of_order = [2, 1, 4, 3, 1, 2, 3, 1, 2, 0, 2, 1, 2, 0, 0];
+    let repeated = [2, 1, 4, 3, 1, 2, 2, 1, 2, 0, 2, 1, 2, 0, 0];
     for bytes in [out_of_order, repeated] {
         assert_eq!(
             decode_message(&bytes),
@@ -574,7 +664,7 @@ fn a_promise_whose_votes_are_out_of_slot_order_or_repeated_is_refused_as_non_can
 
 #[test]
 fn an_unknown_variant_is_malformed() {
-    let error = decode_message(&[1, 7, 1]).unwrap_err();
+    let error = decode_message(&[2, 7, 1]).unwrap_err();
     assert!(
         matches!(error, WireError::Codec(CodecError::Malformed { .. })),
         "{error}"

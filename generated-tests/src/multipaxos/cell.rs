@@ -19,15 +19,37 @@
 //!   it in the log.
 //!
 //! Together these are strict serializability within the cell, checked on every run.
+//!
+//! The cell's runtime also compacts: when a replica asks for a snapshot
+//! ([`Ready::snapshot_wanted`]) it snapshots that replica's state machine at once and tells the
+//! replica ([`Input::Snapshotted`]), and it carries the snapshots replicas send each other over
+//! the same faulty network as their messages, installing one only when the receiver wants it
+//! ([`Replica::wants_snapshot`]). A restarted replica rebuilds its state from its snapshot and the
+//! decided log after it.
 
 use crate::network::Network;
 use colony::cell::{decode_transaction, encode_transaction, Abort, OperationResult};
 use colony::cell::{StateMachine, Transaction};
-use colony::group::NodeId;
+use colony::group::{Envelope, NodeId};
 use colony::multipaxos::{
-    Command, Config, Durable, Entry, Input, Message, ProposeError, Ready, Replica,
+    Command, Config, Durable, Entry, Input, Message, ProposeError, Ready, Replica, Slot,
 };
 use std::collections::BTreeMap;
+
+/// What the simulated network carries: the replicas' messages, and the snapshots their runtimes
+/// send each other when a replica asks for one to go to a peer ([`Ready::snapshots`]).
+#[derive(Clone, Debug)]
+pub enum Packet {
+    /// A protocol message.
+    Message(Message),
+    /// A snapshot of the sender's state machine, through `last_slot`.
+    Snapshot {
+        /// The last slot the snapshot covers.
+        last_slot: Slot,
+        /// The state machine's state after that slot.
+        state: StateMachine,
+    },
+}
 
 /// What a transaction returned: its operations' results, or why it aborted.
 pub type Outcome = Result<Vec<OperationResult>, Abort>;
@@ -62,8 +84,15 @@ pub struct SimCell {
     configs: Vec<Config>,
     replicas: Vec<Replica>,
     disks: Vec<Durable>,
+    /// Each replica's durable snapshot: its last slot and the state machine after it.
+    snapshots: Vec<Option<(Slot, StateMachine)>>,
     machines: Vec<StateMachine>,
-    network: Network<Message>,
+    network: Network<Packet>,
+    /// The most slots of the log (decided entries after the snapshot) and the most votes any
+    /// replica held after any step.
+    held_max: (usize, usize),
+    /// How many snapshots replicas took, and how many they installed from a peer.
+    snapshot_counts: (usize, usize),
     /// The longest decided log any replica reached; every replica's is a prefix of it.
     history: Vec<Entry>,
     /// The state machine's digest after each slot of `history`, in the serial execution.
@@ -98,7 +127,10 @@ impl SimCell {
         SimCell {
             replicas: replicas.collect(),
             disks: vec![Durable::default(); usize::from(size)],
+            snapshots: vec![None; usize::from(size)],
             machines: vec![StateMachine::new(); usize::from(size)],
+            held_max: (0, 0),
+            snapshot_counts: (0, 0),
             configs,
             network: Network::default(),
             history: Vec::new(),
@@ -125,6 +157,17 @@ impl SimCell {
     /// The longest decided log any replica reached.
     pub fn history(&self) -> &[Entry] {
         &self.history
+    }
+
+    /// The most decided entries after its snapshot and the most votes any replica held after any
+    /// step so far: what compaction keeps bounded.
+    pub fn held_max(&self) -> (usize, usize) {
+        self.held_max
+    }
+
+    /// How many snapshots the replicas took, and how many they installed from a peer.
+    pub fn snapshot_counts(&self) -> (usize, usize) {
+        self.snapshot_counts
     }
 
     /// How many transactions were submitted, and how many of them got a result.
@@ -170,6 +213,13 @@ impl SimCell {
         false
     }
 
+    /// Loses every message in flight to `replica` (modulo the cell size): called before each
+    /// delivery for a while, it cuts the replica off from its cell.
+    pub fn isolate(&mut self, replica: usize) {
+        let to = self.configs[replica % self.size()].id;
+        self.network.drop_to(to);
+    }
+
     /// Carries out one fault.
     pub fn fault(&mut self, fault: &Fault) {
         self.steps += 1;
@@ -200,7 +250,7 @@ impl SimCell {
             let logs_equal = self
                 .replicas
                 .iter()
-                .all(|r| r.decided().len() == self.history.len());
+                .all(|r| r.decided_through().0 as usize == self.history.len());
             let idle = self
                 .replicas
                 .iter()
@@ -229,13 +279,14 @@ impl SimCell {
         )];
         for replica in &self.replicas {
             lines.push(format!(
-                "  {}: promised {:?}, leading {:?}, leader hint {:?}, decided {}, pending {}, \
-                 proposals in flight {}",
+                "  {}: promised {:?}, leading {:?}, leader hint {:?}, decided through {}, \
+                 snapshot through {}, pending {}, proposals in flight {}",
                 replica.config().id,
                 replica.hard_state().promised,
                 replica.leading(),
                 replica.leader_hint(),
-                replica.decided().len(),
+                replica.decided_through(),
+                replica.snapshot_slot(),
                 replica.pending_count(),
                 replica.proposals_in_flight()
             ));
@@ -261,27 +312,75 @@ impl SimCell {
             return;
         };
         let replica = usize::from(envelope.to.0) - 1;
-        let input = Input::Message {
-            from,
-            message: envelope.message,
-        };
-        let ready = self.replicas[replica].step(input);
+        match envelope.message {
+            Packet::Message(message) => {
+                let ready = self.replicas[replica].step(Input::Message { from, message });
+                self.carry_out(replica, ready);
+            }
+            Packet::Snapshot { last_slot, state } => self.install(replica, last_slot, state),
+        }
+    }
+
+    /// The runtime of `replica` received a peer's snapshot: it installs it, durably, if the
+    /// replica lags behind it, and then tells the replica.
+    fn install(&mut self, replica: usize, last_slot: Slot, state: StateMachine) {
+        if !self.replicas[replica].wants_snapshot(last_slot) {
+            return; // Stale or repeated: the replica decided as much already.
+        }
+        let index = slot_index(last_slot);
+        assert_eq!(
+            state.digest(),
+            self.digests[index],
+            "a snapshot through {last_slot} is not the serial execution's state there"
+        );
+        self.machines[replica] = state.clone();
+        self.snapshots[replica] = Some((last_slot, state));
+        self.snapshot_counts.1 += 1;
+        let disk = &mut self.disks[replica];
+        disk.snapshot_slot = last_slot;
+        disk.decided.clear();
+        let ready = self.replicas[replica].step(Input::Snapshotted { last_slot });
         self.carry_out(replica, ready);
     }
 
-    /// Restarts a replica from its disk: its state machine is rebuilt from the decided log it
-    /// persisted, as a real one would from a snapshot and the log.
+    /// The runtime of `replica` snapshots its state machine through `last_slot`, the slot it
+    /// applied last, durably, then tells the replica.
+    fn snapshot(&mut self, replica: usize, last_slot: Slot) {
+        let disk = &mut self.disks[replica];
+        let applied = disk.snapshot_slot.0 as usize + disk.decided.len();
+        assert_eq!(
+            applied,
+            slot_index(last_slot) + 1,
+            "a snapshot is asked for through the slot applied last"
+        );
+        let covered = (last_slot.0 - disk.snapshot_slot.0) as usize;
+        disk.decided.drain(..covered);
+        disk.snapshot_slot = last_slot;
+        self.snapshots[replica] = Some((last_slot, self.machines[replica].clone()));
+        self.snapshot_counts.0 += 1;
+        let ready = self.replicas[replica].step(Input::Snapshotted { last_slot });
+        self.carry_out(replica, ready);
+    }
+
+    /// Restarts a replica from its disk: its state machine is rebuilt from its snapshot and the
+    /// decided log after it, as a real one would.
     fn crash(&mut self, replica: usize) {
         let durable = self.disks[replica].clone();
         let restarted = Replica::new(self.configs[replica].clone(), durable.clone());
         self.replicas[replica] = restarted.expect("the configuration was valid");
-        self.machines[replica] = StateMachine::new();
-        for (index, entry) in durable.decided.iter().enumerate() {
-            self.apply(replica, index, entry);
+        self.machines[replica] = match &self.snapshots[replica] {
+            Some((_, state)) => state.clone(),
+            None => StateMachine::new(),
+        };
+        let first = durable.snapshot_slot.0 as usize;
+        for (offset, entry) in durable.decided.iter().enumerate() {
+            self.apply(replica, first + offset, entry);
         }
     }
 
-    /// Carries out a step's duties in the order `Ready` states: persist, send, apply.
+    /// Carries out a step's duties in the order `Ready` states: persist, send, apply, report;
+    /// then what the replica asked of its runtime: send snapshots, delete what a snapshot
+    /// covers, take a snapshot.
     fn carry_out(&mut self, replica: usize, ready: Ready) {
         let disk = &mut self.disks[replica];
         if let Some(hard_state) = ready.hard_state {
@@ -290,6 +389,12 @@ impl SimCell {
         for (slot, vote) in ready.votes {
             disk.votes.insert(slot, vote);
         }
+        // Deleting what a snapshot covers may happen at any time; here it happens at once, so
+        // that the disk always holds what the replica holds.
+        if let Some(slot) = ready.compacted {
+            assert_eq!(disk.snapshot_slot, slot, "a durable snapshot covers it");
+            disk.votes.retain(|voted, _| *voted > slot);
+        }
         assert_eq!(disk.hard_state, self.replicas[replica].hard_state());
         assert_eq!(
             &disk.votes,
@@ -297,29 +402,59 @@ impl SimCell {
             "votes persisted"
         );
         let from = self.configs[replica].id;
-        self.network.send(from, ready.messages);
+        let messages = ready.messages.into_iter().map(|envelope| Envelope {
+            to: envelope.to,
+            message: Packet::Message(envelope.message),
+        });
+        self.network.send(from, messages);
         for (slot, entry) in ready.decided {
-            let index = usize::try_from(slot.0 - 1).expect("a slot fits in memory");
+            let index = slot_index(slot);
+            let disk = &self.disks[replica];
             assert_eq!(
                 index,
-                self.disks[replica].decided.len(),
+                disk.snapshot_slot.0 as usize + disk.decided.len(),
                 "{} applies {slot} out of order",
                 from
             );
             self.disks[replica].decided.push(entry.clone());
             self.apply(replica, index, &entry);
         }
-        assert_eq!(
-            self.disks[replica].decided,
-            self.replicas[replica].decided(),
-            "the decided log is the one reported"
-        );
         for command in &ready.abandoned {
             assert!(
                 self.submitted.contains_key(&command_id(command)),
                 "abandoned unknown"
             );
             self.abandoned += 1;
+        }
+        for transfer in &ready.snapshots {
+            let (last_slot, state) = self.snapshots[replica]
+                .clone()
+                .expect("a replica sends only a snapshot its runtime holds");
+            assert_eq!(
+                last_slot, transfer.last_slot,
+                "the durable snapshot is sent"
+            );
+            let packet = Packet::Snapshot { last_slot, state };
+            self.network.send(
+                from,
+                [Envelope {
+                    to: transfer.to,
+                    message: packet,
+                }],
+            );
+        }
+        assert_eq!(
+            self.disks[replica].decided,
+            self.replicas[replica].decided(),
+            "the decided log is the one reported"
+        );
+        let held = (
+            self.replicas[replica].decided().len(),
+            self.replicas[replica].votes().len(),
+        );
+        self.held_max = (self.held_max.0.max(held.0), self.held_max.1.max(held.1));
+        if let Some(slot) = ready.snapshot_wanted {
+            self.snapshot(replica, slot);
         }
     }
 
@@ -414,6 +549,11 @@ impl SimCell {
             );
         }
     }
+}
+
+/// The index of `slot` in the history and its digests (slot 1 is index 0).
+fn slot_index(slot: Slot) -> usize {
+    usize::try_from(slot.0 - 1).expect("a slot fits in memory")
 }
 
 fn command_id(command: &Command) -> u64 {

@@ -47,6 +47,7 @@ impl Follower {
         let durable = Durable {
             hard_state: hard_state(prior, n),
             votes: votes(prior.1, n),
+            snapshot_slot: Slot(0),
             decided: Vec::new(),
         };
         let replica = Replica::new(Config::new(NodeId(1), members), durable);

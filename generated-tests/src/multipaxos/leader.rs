@@ -89,6 +89,8 @@ impl Replay for Walker<'_> {
             ballot: ballot_of(bal, self.n),
             acceptor: NodeId(acc),
             votes: votes(v, self.n),
+            // The generated leader cases come from configurations without compaction.
+            compacted: Slot(0),
         };
         let ready = self.leader.step(Input::Message {
             from: NodeId(acc),

@@ -170,6 +170,8 @@ pub fn envelopes(m: MpMsg, n: u8) -> Vec<Envelope> {
                 ballot: ballot_of(bal, n),
                 acceptor: NodeId(acc),
                 votes: votes(v, n),
+                // The spec notation here has no compaction: the cases never compact.
+                compacted: Slot(0),
             };
             let to = proposer_of(bal, n);
             vec![Envelope { to, message }]

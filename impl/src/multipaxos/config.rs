@@ -1,7 +1,9 @@
 //! A replica's place in its cell, its timers and its batching and pipelining limits.
 
 use super::leader::Limits;
-use super::{ENTRY_BYTES_MAX, ENTRY_COMMANDS_MAX, PENDING_COMMANDS_MAX, SLOTS_IN_FLIGHT_MAX};
+use super::{
+    ENTRY_BYTES_MAX, ENTRY_COMMANDS_MAX, LOG_SLOTS_MAX, PENDING_COMMANDS_MAX, SLOTS_IN_FLIGHT_MAX,
+};
 use crate::group::{check_members, MembersError, NodeId};
 
 /// A replica's configuration.
@@ -27,6 +29,10 @@ pub struct Config {
     pub batch_bytes_max: usize,
     /// The most client commands waiting for a slot.
     pub pending_commands_max: usize,
+    /// How many decided slots beyond the last snapshot make the replica ask the runtime for a
+    /// new one ([`super::Ready::snapshot_wanted`]); at most half of [`LOG_SLOTS_MAX`], so that a
+    /// runtime slow to snapshot has as much room again before its replica stalls.
+    pub snapshot_interval_slots: u64,
 }
 
 impl Config {
@@ -41,6 +47,7 @@ impl Config {
             batch_commands_max: 256,
             batch_bytes_max: ENTRY_BYTES_MAX,
             pending_commands_max: 4096,
+            snapshot_interval_slots: 1024,
         }
     }
 
@@ -84,6 +91,11 @@ impl Config {
                 self.pending_commands_max as u64,
                 PENDING_COMMANDS_MAX as u64,
             ),
+            (
+                "snapshot_interval_slots",
+                self.snapshot_interval_slots,
+                LOG_SLOTS_MAX / 2,
+            ),
         ];
         for (name, value, max) in limits {
             if !(1..=max).contains(&value) {
@@ -108,6 +120,9 @@ pub enum ConfigError {
         /// The election timeout given.
         election_ticks: u32,
     },
+    /// What the replica is restarted from is not a state it could have persisted.
+    #[error("the durable state cannot be restarted from: {0}")]
+    Durable(String),
     /// A limit is zero or above its bound.
     #[error("{name} must be 1 to {max}, not {value}")]
     Limit {

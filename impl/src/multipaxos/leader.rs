@@ -2,6 +2,7 @@
 //! slots at once, batching the client commands that wait for a slot.
 
 use super::log::{Command, Entry, Slot, Vote};
+use super::IN_FLIGHT_BYTES_MAX;
 use crate::group::{Ballot, NodeId};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -20,13 +21,17 @@ pub struct Limits {
     pub pending_commands_max: usize,
 }
 
+/// What the end of phase 1 gives a new leader: its proposals, and the member of its quorum that
+/// compacted furthest with how far (none: nobody compacted).
+pub type PhaseOneEnd = (Vec<(Slot, Entry)>, Option<(NodeId, Slot)>);
+
 /// Where a ballot this node started stands.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Phase {
-    /// Phase 1: the promises received so far, acceptor to reported votes. At most one entry
-    /// per member.
+    /// Phase 1: the promises received so far, acceptor to how far it compacted and the votes
+    /// it reported. At most one entry per member.
     Preparing {
-        promises: BTreeMap<NodeId, BTreeMap<Slot, Vote>>,
+        promises: BTreeMap<NodeId, (Slot, BTreeMap<Slot, Vote>)>,
     },
     /// Phase 2: a quorum promised. `next_slot` is the first slot without a proposal in this
     /// ballot, and `proposals` the entries proposed and not yet known decided.
@@ -144,39 +149,55 @@ impl Leader {
     /// being prepared; once a quorum promised, returns the proposals the spec's `SafeValues`
     /// allows in every slot from the first one asked about up to the highest reported vote: the
     /// entry of the highest-ballot vote reported in the slot, or `NoOp` in a hole. Slots in
-    /// `decided` (known decided here) are skipped. Returns nothing before the quorum, for a
-    /// promise of another ballot, and after phase 1 ended.
+    /// `decided` (known decided here) are skipped, and so is every slot one of the quorum
+    /// compacted (spec: `CompactedIn`): it is decided, and the vote that would say with what may
+    /// be gone. Returns nothing before the quorum, for a promise of another ballot, and after
+    /// phase 1 ended; with the proposals, the member of the quorum that compacted furthest and
+    /// how far, from which a leader that lags behind it catches up.
     pub fn on_promise(
         &mut self,
         ballot: Ballot,
         acceptor: NodeId,
+        compacted: Slot,
         votes: BTreeMap<Slot, Vote>,
         is_decided: impl Fn(Slot) -> bool,
-    ) -> Vec<(Slot, Entry)> {
+    ) -> PhaseOneEnd {
         let Some(term) = self.term.as_mut().filter(|t| t.ballot == ballot) else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let Phase::Preparing { promises } = &mut term.phase else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         debug_assert!(
             votes.values().all(|v| v.ballot < ballot),
             "a promise reports lower votes"
         );
-        promises.insert(acceptor, votes);
+        debug_assert!(
+            votes.keys().all(|slot| *slot > compacted),
+            "a promise reports no vote it compacted"
+        );
+        promises.insert(acceptor, (compacted, votes));
         if promises.len() < self.quorum {
-            return Vec::new();
+            return (Vec::new(), None);
         }
+        let furthest = promises
+            .iter()
+            .map(|(acceptor, (compacted, _))| (*acceptor, *compacted))
+            .max_by_key(|(_, compacted)| *compacted)
+            .filter(|(_, compacted)| *compacted > Slot(0));
+        let first_slot = match furthest {
+            Some((_, compacted)) => term.first_slot.max(compacted.next()),
+            None => term.first_slot,
+        };
         let mut highest: BTreeMap<Slot, &Vote> = BTreeMap::new();
-        for (slot, vote) in promises.values().flatten() {
-            if *slot >= term.first_slot && highest.get(slot).is_none_or(|h| h.ballot < vote.ballot)
-            {
+        for (slot, vote) in promises.values().flat_map(|(_, votes)| votes) {
+            if *slot >= first_slot && highest.get(slot).is_none_or(|h| h.ballot < vote.ballot) {
                 highest.insert(*slot, vote);
             }
         }
         let last_reported = highest.keys().next_back().copied();
         let mut proposals = BTreeMap::new();
-        let mut slot = term.first_slot;
+        let mut slot = first_slot;
         while last_reported.is_some_and(|last| slot <= last) {
             if !is_decided(slot) {
                 let entry = highest.get(&slot).map_or(Entry::NoOp, |v| v.entry.clone());
@@ -189,13 +210,14 @@ impl Leader {
             next_slot: slot,
             proposals,
         };
-        reproposed
+        (reproposed, furthest)
     }
 
     /// Spec: `Phase2a(b, s, v)` with a new command. Packs the waiting commands into entries, one
-    /// per free slot of the pipeline (slots below `first_undecided + slots_in_flight_max`), and
-    /// returns the proposals. Every slot proposed is above every vote phase 1 reported, where the
-    /// spec allows any command.
+    /// per free slot of the pipeline (slots below `first_undecided + slots_in_flight_max`, while
+    /// the bytes in flight stay within [`IN_FLIGHT_BYTES_MAX`]), and returns the proposals. Every
+    /// slot proposed is above every vote phase 1 reported and every slot its quorum compacted,
+    /// where the spec allows any command.
     pub fn propose_pending(&mut self, first_undecided: Slot) -> Vec<(Slot, Entry)> {
         let limits = self.limits;
         let Some(Term {
@@ -213,14 +235,25 @@ impl Leader {
         // have decided it, so this one is stale, and a command proposed there would be lost.
         *next_slot = (*next_slot).max(first_undecided);
         let end = first_undecided.0.saturating_add(limits.slots_in_flight_max);
+        let mut in_flight_bytes: usize = proposals.values().map(Entry::bytes).sum();
         let mut proposed = Vec::new();
-        while !self.pending.is_empty() && next_slot.0 < end {
-            let entry = Entry::Batch(take_batch(&mut self.pending, &limits));
+        while let Some(front) = self.pending.front() {
+            let room =
+                in_flight_bytes == 0 || in_flight_bytes + front.0.len() <= IN_FLIGHT_BYTES_MAX;
+            if next_slot.0 >= end || !room {
+                break;
+            }
+            let budget = IN_FLIGHT_BYTES_MAX.saturating_sub(in_flight_bytes);
+            let entry = Entry::Batch(take_batch(&mut self.pending, &limits, budget));
+            in_flight_bytes += entry.bytes();
             proposals.insert(*next_slot, entry.clone());
             proposed.push((*next_slot, entry));
             *next_slot = next_slot.next();
         }
         assert!(proposed.len() as u64 <= limits.slots_in_flight_max);
+        // Phase 1's proposals may pass the bound alone (they are what the quorum reported); new
+        // commands join only while there is room.
+        assert!(proposed.is_empty() || in_flight_bytes <= IN_FLIGHT_BYTES_MAX);
         proposed
     }
 
@@ -241,6 +274,26 @@ impl Leader {
         }
     }
 
+    /// A snapshot through `last_slot` was installed: every slot up to it is decided, with entries
+    /// this replica does not know. Forgets its proposals there and returns their commands, whose
+    /// fate it cannot tell (a retry of one that was decided is for the client's session to
+    /// recognise).
+    pub fn on_installed(&mut self, last_slot: Slot) -> Vec<Command> {
+        let Some(Term {
+            phase: Phase::Leading { proposals, .. },
+            ..
+        }) = self.term.as_mut()
+        else {
+            return Vec::new();
+        };
+        let kept = proposals.split_off(&last_slot.next());
+        let covered = std::mem::replace(proposals, kept);
+        covered
+            .into_values()
+            .flat_map(|entry| entry.commands().to_vec())
+            .collect()
+    }
+
     /// The proposals not yet known decided, to send again (a lost `2a` is resent as is: the
     /// spec's `msgs` already holds it).
     pub fn in_flight(&self) -> Vec<(Slot, Entry)> {
@@ -254,13 +307,19 @@ impl Leader {
     }
 }
 
-/// Takes the next batch off the queue: at least one command, then as many as fit the limits.
-fn take_batch(pending: &mut VecDeque<Command>, limits: &Limits) -> Vec<Command> {
+/// Takes the next batch off the queue: at least one command, then as many as fit the limits and
+/// `budget_bytes` (what the pipeline has room for).
+fn take_batch(
+    pending: &mut VecDeque<Command>,
+    limits: &Limits,
+    budget_bytes: usize,
+) -> Vec<Command> {
+    let bytes_max = limits.batch_bytes_max.min(budget_bytes);
     let mut batch = Vec::new();
     let mut bytes = 0;
     while let Some(command) = pending.front() {
         let full = batch.len() >= limits.batch_commands_max
-            || (!batch.is_empty() && bytes + command.0.len() > limits.batch_bytes_max);
+            || (!batch.is_empty() && bytes + command.0.len() > bytes_max);
         if full {
             break;
         }

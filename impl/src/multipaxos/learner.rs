@@ -1,6 +1,8 @@
-//! The learner: finds out which entry was chosen in each slot, and keeps the decided log.
+//! The learner: finds out which entry was chosen in each slot, and keeps the decided log from
+//! the last snapshot on.
 
 use super::log::{Entry, Slot};
+use super::LOG_SLOTS_MAX;
 use crate::group::{Ballot, NodeId};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,11 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 /// slot carries the same entry (`VotesSafe`), and catch-up brings it otherwise.
 const BALLOTS_TRACKED_MAX: usize = 4;
 
-/// How far above the decided prefix the learner counts votes, in slots. A replica that lags
-/// further learns those slots by catch-up instead, so that its tallies stay bounded whatever it
-/// hears.
-pub const SLOTS_TALLIED_MAX: u64 = 4096;
-
 /// The votes heard in one slot, per ballot: the entry and who voted for it.
 type Tally = BTreeMap<Ballot, (Entry, BTreeSet<NodeId>)>;
 
@@ -21,8 +18,12 @@ type Tally = BTreeMap<Ballot, (Entry, BTreeSet<NodeId>)>;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Learner {
     quorum: usize,
-    /// The decided log: `decided[i]` is the entry of slot `i + 1`. Always a prefix: a slot is
-    /// added only after every slot before it.
+    /// The last slot of the snapshot the decided log starts after (`Slot(0)`: none). The slots up
+    /// to it are decided; their entries are in the state machine's snapshot, not here.
+    base: Slot,
+    /// The decided log after `base`: `decided[i]` is the entry of slot `base + i + 1`. Always a
+    /// prefix: a slot is added only after every slot before it. At most [`LOG_SLOTS_MAX`]
+    /// entries: past that, the learner waits for a snapshot before it decides more.
     decided: Vec<Entry>,
     /// Entries learned chosen above the decided prefix, waiting for the slots below them.
     chosen_ahead: BTreeMap<Slot, Entry>,
@@ -30,26 +31,78 @@ pub struct Learner {
 }
 
 impl Learner {
-    /// A learner that needs votes from `quorum` acceptors in one ballot, restarted with the
-    /// decided log it had persisted.
-    pub fn new(quorum: usize, decided: Vec<Entry>) -> Learner {
+    /// A learner that needs votes from `quorum` acceptors in one ballot, restarted from the
+    /// snapshot through `base` and the decided log after it that it had persisted (at most
+    /// [`LOG_SLOTS_MAX`] entries).
+    pub fn new(quorum: usize, base: Slot, decided: Vec<Entry>) -> Learner {
         assert!(quorum >= 1);
+        assert!(decided.len() as u64 <= LOG_SLOTS_MAX);
         Learner {
             quorum,
+            base,
             decided,
             chosen_ahead: BTreeMap::new(),
             tallies: BTreeMap::new(),
         }
     }
 
-    /// The decided log, slot 1 first.
+    /// The last slot the snapshot the decided log starts after covers (`Slot(0)`: none).
+    pub fn base(&self) -> Slot {
+        self.base
+    }
+
+    /// The decided log after the snapshot, slot `base + 1` first.
     pub fn decided(&self) -> &[Entry] {
         &self.decided
     }
 
     /// The last slot of the decided prefix (`Slot(0)` when nothing is decided).
     pub fn decided_through(&self) -> Slot {
-        Slot(self.decided.len() as u64)
+        Slot(self.base.0 + self.decided.len() as u64)
+    }
+
+    /// The last slot this learner may decide before a snapshot: it holds at most
+    /// [`LOG_SLOTS_MAX`] entries after its base.
+    fn last_decidable(&self) -> Slot {
+        Slot(self.base.0 + LOG_SLOTS_MAX)
+    }
+
+    /// Whether `slot` is known decided here: in the snapshot, the decided log, or chosen ahead.
+    pub fn is_decided(&self, slot: Slot) -> bool {
+        slot <= self.decided_through() || self.chosen_ahead.contains_key(&slot)
+    }
+
+    /// Forgets the decided entries up to `slot`, which a durable snapshot now covers. Nothing
+    /// changes for a slot at or below the base; a slot past the decided prefix is the caller's
+    /// error (a snapshot of what this replica did not apply), and panics.
+    pub fn compact(&mut self, slot: Slot) {
+        if slot <= self.base {
+            return;
+        }
+        assert!(
+            slot <= self.decided_through(),
+            "a snapshot through {slot} of a log decided through {}",
+            self.decided_through()
+        );
+        let drop = (slot.0 - self.base.0) as usize;
+        self.decided.drain(..drop);
+        self.base = slot;
+    }
+
+    /// Spec: `InstallSnapshot(r)`. A snapshot through `slot`, past the decided prefix, now holds
+    /// the state machine's state (a peer's, installed by the runtime): the log resumes after it.
+    /// Returns the slots chosen ahead that now follow the decided prefix, in order. A snapshot
+    /// not past the decided prefix is compaction ([`Learner::compact`]).
+    pub fn install(&mut self, slot: Slot) -> Vec<(Slot, Entry)> {
+        if slot <= self.decided_through() {
+            self.compact(slot);
+            return Vec::new();
+        }
+        self.base = slot;
+        self.decided.clear();
+        self.chosen_ahead = self.chosen_ahead.split_off(&slot.next());
+        self.tallies = self.tallies.split_off(&slot.next());
+        self.advance()
     }
 
     /// The first slot not known to be decided.
@@ -57,9 +110,10 @@ impl Learner {
         self.decided_through().next()
     }
 
-    /// The entry decided in `slot`, if this learner knows it.
+    /// The entry decided in `slot`, if this learner still holds it (not for a slot the snapshot
+    /// covers).
     pub fn entry(&self, slot: Slot) -> Option<&Entry> {
-        let index = usize::try_from(slot.0.checked_sub(1)?).ok()?;
+        let index = usize::try_from(slot.0.checked_sub(self.base.0 + 1)?).ok()?;
         self.decided
             .get(index)
             .or_else(|| self.chosen_ahead.get(&slot))
@@ -75,7 +129,9 @@ impl Learner {
         slot: Slot,
         entry: Entry,
     ) -> Vec<(Slot, Entry)> {
-        if self.entry(slot).is_some() || slot.0 > self.decided_through().0 + SLOTS_TALLIED_MAX {
+        // Past the log's bound the votes are not counted: the slot waits for a snapshot, and
+        // catch-up brings it then, so that the tallies stay bounded whatever the learner hears.
+        if self.is_decided(slot) || slot > self.last_decidable() {
             return Vec::new();
         }
         let tally = self.tallies.entry(slot).or_default();
@@ -105,6 +161,9 @@ impl Learner {
         let mut added = Vec::new();
         let mut slot = first_slot;
         for entry in entries {
+            if slot > self.last_decidable() {
+                break; // The rest waits for a snapshot; catch-up brings it again.
+            }
             if slot == self.first_undecided() {
                 added.extend(self.learn(slot, entry));
             } else if let Some(known) = self.entry(slot) {
@@ -122,8 +181,17 @@ impl Learner {
     /// prefix into it.
     fn learn(&mut self, slot: Slot, entry: Entry) -> Vec<(Slot, Entry)> {
         assert!(slot >= self.first_undecided(), "{slot} is decided already");
+        assert!(
+            slot <= self.last_decidable(),
+            "{slot} is past the log's bound"
+        );
         self.tallies.remove(&slot);
         self.chosen_ahead.insert(slot, entry);
+        self.advance()
+    }
+
+    /// Moves every entry chosen ahead that follows the decided prefix into it.
+    fn advance(&mut self) -> Vec<(Slot, Entry)> {
         let mut added = Vec::new();
         while let Some(entry) = self.chosen_ahead.remove(&self.first_undecided()) {
             added.push((self.first_undecided(), entry.clone()));
@@ -133,6 +201,7 @@ impl Learner {
             .chosen_ahead
             .keys()
             .all(|s| *s > self.first_undecided()));
+        assert!(self.decided.len() as u64 <= LOG_SLOTS_MAX);
         added
     }
 }
@@ -156,8 +225,8 @@ mod tests {
 
     #[test]
     fn votes_are_tallied_up_to_the_horizon_and_not_past_it() {
-        let horizon = Slot(SLOTS_TALLIED_MAX);
-        let mut learner = Learner::new(2, Vec::new());
+        let horizon = Slot(LOG_SLOTS_MAX);
+        let mut learner = Learner::new(2, Slot(0), Vec::new());
         vote(&mut learner, 1, 1, horizon);
         vote(&mut learner, 1, 2, horizon);
         assert_eq!(
@@ -178,7 +247,7 @@ mod tests {
     #[test]
     fn a_quorum_completes_in_every_ballot_tracked() {
         let slot = Slot::FIRST;
-        let mut learner = Learner::new(2, Vec::new());
+        let mut learner = Learner::new(2, Slot(0), Vec::new());
         for round in 1..=BALLOTS_TRACKED_MAX as u32 {
             assert_eq!(
                 vote(&mut learner, round, 1, slot),
@@ -196,7 +265,7 @@ mod tests {
     #[test]
     fn the_lowest_ballot_is_dropped_past_the_bound() {
         let slot = Slot::FIRST;
-        let mut learner = Learner::new(2, Vec::new());
+        let mut learner = Learner::new(2, Slot(0), Vec::new());
         for round in 1..=BALLOTS_TRACKED_MAX as u32 + 1 {
             assert_eq!(
                 vote(&mut learner, round, 1, slot),

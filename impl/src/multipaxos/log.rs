@@ -4,8 +4,12 @@ use crate::group::Ballot;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A position in the log. Slots start at [`Slot::FIRST`], as the spec's `1..NumSlots`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A position in the log. Slots start at [`Slot::FIRST`], as the spec's `1..NumSlots`;
+/// `Slot(0)`, the default, is the position before the first, which bounds what covers nothing
+/// (nothing decided, no snapshot, no vote compacted).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Slot(pub u64);
 
 impl Slot {
@@ -41,6 +45,11 @@ impl Entry {
             Entry::NoOp => &[],
             Entry::Batch(commands) => commands,
         }
+    }
+
+    /// The command bytes of the entry: what the byte bounds of messages and pipelines count.
+    pub fn bytes(&self) -> usize {
+        self.commands().iter().map(|command| command.0.len()).sum()
     }
 }
 

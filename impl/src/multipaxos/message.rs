@@ -24,15 +24,18 @@ pub enum Message {
         /// The first slot the leader does not know to be decided.
         first_slot: Slot,
     },
-    /// Spec: a `1b` message. `acceptor` promises `ballot` and reports its latest vote in every
-    /// slot from the `Prepare`'s `first_slot` on where it voted.
+    /// Spec: a `1b` message. `acceptor` promises `ballot`, reports its latest vote in every
+    /// slot from the `Prepare`'s `first_slot` on where it voted, and says how far it compacted:
+    /// it forgot its votes in slots up to `compacted`, which are decided and in a snapshot.
     Promise {
         /// The ballot promised.
         ballot: Ballot,
         /// The acceptor promising.
         acceptor: NodeId,
-        /// Its latest vote per slot, from the requested first slot on.
+        /// Its latest vote per slot, from the requested first slot on (all above `compacted`).
         votes: BTreeMap<Slot, Vote>,
+        /// Spec: `compacted`, the last slot whose vote it forgot (`Slot(0)`: none).
+        compacted: Slot,
     },
     /// Spec: a `2a` message. The leader of `ballot` proposes `entry` in `slot`.
     Accept {
@@ -62,7 +65,9 @@ pub enum Message {
         /// The last slot of the decided prefix of the leader's log (`Slot(0)` when empty).
         decided_through: Slot,
     },
-    /// No spec action. A lagging replica asks a peer for the decided entries from `first_slot`.
+    /// No spec action. A lagging replica asks a peer for the decided entries from `first_slot`;
+    /// a peer that compacted past `first_slot` answers with its snapshot instead (see
+    /// [`super::Ready::snapshots`]).
     CatchUpRequest {
         /// The first slot the asker has not applied.
         first_slot: Slot,
@@ -100,13 +105,20 @@ impl fmt::Display for Message {
                 ballot,
                 acceptor,
                 votes,
+                compacted,
             } => {
                 write!(f, "1b(b={ballot}, {acceptor}, votes={{")?;
                 for (i, (slot, vote)) in votes.iter().enumerate() {
                     let separator = if i == 0 { "" } else { ", " };
                     write!(f, "{separator}{slot}: {vote}")?;
                 }
-                write!(f, "}})")
+                write!(f, "}}")?;
+                // Said only when the acceptor compacted, as the spec's traces do, so that the
+                // stories of cells that never compact read as they did.
+                if *compacted > Slot(0) {
+                    write!(f, ", compacted through {compacted}")?;
+                }
+                write!(f, ")")
             }
             Message::Accept {
                 ballot,

@@ -43,10 +43,9 @@ mod wire;
 mod tests;
 
 pub use config::{Config, ConfigError};
-pub use learner::SLOTS_TALLIED_MAX;
 pub use log::{Command, Entry, Slot, Vote};
 pub use message::Message;
-pub use ready::{Durable, Envelope, HardState, Ready};
+pub use ready::{Durable, Envelope, HardState, Ready, SnapshotTransfer};
 pub use replica::{Input, ProposeError, Replica};
 pub use snapshot::{SnapshotError, SnapshotHeader};
 pub use wire::{
@@ -73,6 +72,30 @@ pub const PENDING_COMMANDS_MAX: usize = 65_536;
 
 /// The most entries in one catch-up reply.
 pub const CATCH_UP_ENTRIES_MAX: usize = 64;
+
+/// The most slots of the log a replica holds beyond its snapshot: its acceptor's votes, and its
+/// learner's decided entries, entries chosen ahead and tallies. Past it an acceptor refuses to
+/// vote and a learner waits, until the runtime snapshots ([`Ready::snapshot_wanted`] asks for
+/// one well before), so that a replica's memory and every promise it sends stay bounded however
+/// long the cell runs. It is far beyond any pipeline ([`SLOTS_IN_FLIGHT_MAX`]), so that a live
+/// cell that snapshots never meets it.
+pub const LOG_SLOTS_MAX: u64 = 4096;
+
+/// The most command bytes one message carries: 16 entries of the largest size, so that no
+/// message keeps a connection busy for long and a receiver can size its buffers.
+///
+/// A catch-up reply stops before an entry that would pass it (it always carries one). A promise
+/// must report every vote its acceptor holds from the leader's first slot on and cannot be cut
+/// short without losing safety, so an acceptor whose votes there pass the bound does not promise
+/// at all: the leader lags too far behind the log and must catch up first. In a live cell those
+/// votes are the slots still undecided, which the leaders' pipelines bound
+/// ([`IN_FLIGHT_BYTES_MAX`]: four full pipelines fit).
+pub const MESSAGE_BYTES_MAX: usize = 16 * ENTRY_BYTES_MAX;
+
+/// The most command bytes a leader has proposed and not yet seen decided, alongside its
+/// `slots_in_flight_max`: what a heartbeat resends, and so the most bytes one step sends to each
+/// member (a proposal is resent until it is decided). A single entry may reach it alone.
+pub const IN_FLIGHT_BYTES_MAX: usize = 4 * ENTRY_BYTES_MAX;
 
 /// The longest state a snapshot may hold, in bytes: 1 GiB. The bound lets a receiver refuse a
 /// snapshot header that announces more before it reads or allocates anything. A cell's state fits

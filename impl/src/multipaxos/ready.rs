@@ -17,16 +17,35 @@ pub struct HardState {
     pub round_started_max: Option<u32>,
 }
 
-/// Everything a replica restarts from: what it persisted, step by step, from its [`Ready`]s.
+/// Everything a replica restarts from: what it persisted, step by step, from its [`Ready`]s, and
+/// the snapshot of its state machine that the runtime holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Durable {
     /// The last hard state persisted.
     pub hard_state: HardState,
-    /// Spec: `votes[a]`. The latest vote persisted per slot.
+    /// Spec: `votes[a]`. The latest vote persisted per slot. Votes at or below `snapshot_slot`
+    /// may be left over (their deletion may lag): the replica drops them.
     pub votes: BTreeMap<Slot, Vote>,
-    /// The decided log, slot 1 first, as far as it was persisted. It may lag behind what was
-    /// decided: the replica learns the rest again from its peers.
+    /// Spec: `snapshot[r]`. The last slot the durable snapshot of the state machine covers
+    /// (`Slot(0)`: no snapshot). The replica's acceptor is compacted up to it.
+    pub snapshot_slot: Slot,
+    /// The decided log after the snapshot, slot `snapshot_slot + 1` first, as far as it was
+    /// persisted; at most [`super::LOG_SLOTS_MAX`] entries. It may lag behind what was decided:
+    /// the replica learns the rest again from its peers.
     pub decided: Vec<Entry>,
+}
+
+/// A snapshot to send: the runtime sends `to` its durable snapshot of the state machine, the one
+/// through `last_slot`, with its [`super::SnapshotHeader`], over the connection it keeps for bulk
+/// transfers (so that votes never wait behind it). The receiver's runtime checks the header,
+/// installs the state, makes it durable, and then gives its replica
+/// [`super::Input::Snapshotted`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SnapshotTransfer {
+    /// The replica that lags behind this one's snapshot.
+    pub to: crate::group::NodeId,
+    /// The last slot of the snapshot to send.
+    pub last_slot: Slot,
 }
 
 /// A Multi-Paxos message and the replica it is for.
@@ -47,6 +66,20 @@ pub type Envelope = crate::group::Envelope<Message>;
 /// 4. Tell the clients of the commands in `abandoned` to try again, with the leader if one is
 ///    known: this replica accepted them and will never propose them (it lost its leadership, or
 ///    their slot was decided for another entry).
+/// 5. Send each snapshot of `snapshots` (see [`SnapshotTransfer`]); like `messages`, only after
+///    step 1. A snapshot in flight may be lost: the peer asks again.
+///
+/// Two fields are not duties of this step but what the runtime may, or should, do next:
+///
+/// - `compacted`: the votes and the decided log up to this slot may now be deleted from
+///   storage, at any time: a durable snapshot covers them (the runtime said so with
+///   [`super::Input::Snapshotted`]). Deleting is never required for safety; keeping them only
+///   costs disk.
+/// - `snapshot_wanted`: the log beyond the last snapshot has reached `snapshot_interval_slots`:
+///   once the entries of `decided` are applied, the runtime should snapshot the state machine
+///   through this slot, make the snapshot durable, then give [`super::Input::Snapshotted`]. A
+///   runtime that never does stalls its replica at [`super::LOG_SLOTS_MAX`] slots, and nothing
+///   is lost.
 #[must_use = "the caller must persist, then send, what a step returns"]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ready {
@@ -60,6 +93,12 @@ pub struct Ready {
     pub decided: Vec<(Slot, Entry)>,
     /// Client commands this replica will not propose.
     pub abandoned: Vec<Command>,
+    /// Snapshots to send to replicas that lag behind this one's, after the writes are durable.
+    pub snapshots: Vec<SnapshotTransfer>,
+    /// The votes and decided log up to this slot may be deleted from storage.
+    pub compacted: Option<Slot>,
+    /// The runtime should snapshot the state machine through this slot.
+    pub snapshot_wanted: Option<Slot>,
 }
 
 impl Ready {
@@ -70,5 +109,8 @@ impl Ready {
             && self.messages.is_empty()
             && self.decided.is_empty()
             && self.abandoned.is_empty()
+            && self.snapshots.is_empty()
+            && self.compacted.is_none()
+            && self.snapshot_wanted.is_none()
     }
 }

@@ -7,9 +7,10 @@ use super::leader::Leader;
 use super::learner::Learner;
 use super::log::{Command, Entry, Slot, Vote};
 use super::message::Message;
-use super::ready::{Durable, Envelope, HardState, Ready};
-use super::{CATCH_UP_ENTRIES_MAX, COMMAND_BYTES_MAX};
+use super::ready::{Durable, Envelope, HardState, Ready, SnapshotTransfer};
+use super::{CATCH_UP_ENTRIES_MAX, COMMAND_BYTES_MAX, LOG_SLOTS_MAX, MESSAGE_BYTES_MAX};
 use crate::group::{quorum_size, Ballot, NodeId};
+use std::collections::BTreeSet;
 
 /// One input to a replica.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +24,15 @@ pub enum Input {
     },
     /// Logical time passed.
     Tick,
+    /// A snapshot of the state machine through `last_slot` is durable and holds this replica's
+    /// state: one the runtime took (after applying `last_slot`, when [`Ready::snapshot_wanted`]
+    /// asked), or one it installed from a peer (after [`Replica::wants_snapshot`] said it lags
+    /// behind it). The decided log and the votes up to it are forgotten (spec: `Compact(a)`);
+    /// a snapshot past the decided prefix moves the log past it (spec: `InstallSnapshot(r)`).
+    Snapshotted {
+        /// The last slot the snapshot covers.
+        last_slot: Slot,
+    },
 }
 
 /// Why a client command was refused. Nothing was queued: the client may send it elsewhere.
@@ -64,6 +74,10 @@ pub struct Replica {
     /// Ticks since the last heartbeat (leading) or since the ballot began or a leader was last
     /// heard from (otherwise).
     ticks: u32,
+    /// The members this replica's snapshot went to since the last tick: one transfer per peer
+    /// per tick at most, however many of its requests or stale proposals arrive meanwhile (a
+    /// leader resends every proposal in flight on each heartbeat).
+    snapshot_sent: BTreeSet<NodeId>,
 }
 
 impl Replica {
@@ -74,8 +88,24 @@ impl Replica {
         let Durable {
             hard_state,
             votes,
+            snapshot_slot,
             decided,
         } = durable;
+        if decided.len() as u64 > LOG_SLOTS_MAX {
+            return Err(ConfigError::Durable(format!(
+                "{} decided entries after the snapshot, past LOG_SLOTS_MAX ({LOG_SLOTS_MAX})",
+                decided.len()
+            )));
+        }
+        let past = votes
+            .keys()
+            .find(|slot| slot.0 > snapshot_slot.0.saturating_add(LOG_SLOTS_MAX));
+        if let Some(slot) = past {
+            return Err(ConfigError::Durable(format!(
+                "a vote in {slot}, past the snapshot's {snapshot_slot} + LOG_SLOTS_MAX \
+                 ({LOG_SLOTS_MAX})"
+            )));
+        }
         let mut leader = Leader::new(
             config.id,
             quorum,
@@ -88,11 +118,12 @@ impl Replica {
             leader.observe(promised);
         }
         Ok(Replica {
-            acceptor: Acceptor::new(config.id, hard_state.promised, votes),
+            acceptor: Acceptor::new(config.id, hard_state.promised, snapshot_slot, votes),
             leader,
-            learner: Learner::new(quorum, decided),
+            learner: Learner::new(quorum, snapshot_slot, decided),
             leader_ballot: hard_state.promised,
             ticks: 0,
+            snapshot_sent: BTreeSet::new(),
             config,
         })
     }
@@ -115,9 +146,33 @@ impl Replica {
         self.acceptor.votes()
     }
 
-    /// Spec: `applied[r]`, the decided prefix of the log this replica knows, slot 1 first.
+    /// The decided log this replica holds after its snapshot, slot `snapshot_slot() + 1` first:
+    /// with the snapshot, the spec's `applied[r]`.
     pub fn decided(&self) -> &[Entry] {
         self.learner.decided()
+    }
+
+    /// The last slot of the decided prefix of the log this replica knows (`Slot(0)`: none).
+    pub fn decided_through(&self) -> Slot {
+        self.learner.decided_through()
+    }
+
+    /// Spec: `snapshot[r]`, the last slot the durable snapshot this replica's log starts after
+    /// covers (`Slot(0)`: none).
+    pub fn snapshot_slot(&self) -> Slot {
+        self.learner.base()
+    }
+
+    /// Spec: `compacted[a]`, the last slot whose vote this replica's acceptor forgot.
+    pub fn compacted(&self) -> Slot {
+        self.acceptor.compacted()
+    }
+
+    /// Whether a peer's snapshot through `last_slot` would move this replica's log forward: the
+    /// runtime installs a snapshot it receives only then (an older one would take its state
+    /// back in time).
+    pub fn wants_snapshot(&self, last_slot: Slot) -> bool {
+        last_slot > self.learner.decided_through()
     }
 
     /// The ballot this replica leads, once a quorum promised it.
@@ -174,6 +229,7 @@ impl Replica {
         self.step_with(|replica, ready| match input {
             Input::Message { from, message } => replica.on_message(from, message, ready),
             Input::Tick => replica.on_tick(ready),
+            Input::Snapshotted { last_slot } => replica.on_snapshotted(last_slot, ready),
         })
     }
 
@@ -186,11 +242,23 @@ impl Replica {
         if after != before {
             ready.hard_state = Some(after);
         }
-        assert_eq!(
-            decided_before.0 + ready.decided.len() as u64,
-            self.learner.decided_through().0,
-            "every slot that joins the decided prefix is reported once"
+        let decided_through = self.learner.decided_through();
+        let first_reported = ready.decided.first().map(|(slot, _)| *slot);
+        assert!(
+            first_reported
+                .is_none_or(|first| first.0 == decided_through.0 + 1 - ready.decided.len() as u64),
+            "the slots reported decided end the decided prefix"
         );
+        assert!(
+            decided_before.0 + ready.decided.len() as u64 == decided_through.0
+                || self.learner.base() > decided_before,
+            "every slot that joins the decided prefix is reported once, but those a snapshot \
+             installed"
+        );
+        let beyond = decided_through.0 - self.learner.base().0;
+        if !ready.decided.is_empty() && beyond >= self.config.snapshot_interval_slots {
+            ready.snapshot_wanted = Some(decided_through);
+        }
         ready
     }
 
@@ -211,7 +279,8 @@ impl Replica {
                 ballot,
                 acceptor,
                 votes,
-            } => self.on_promise(ballot, acceptor, votes, ready),
+                compacted,
+            } => self.on_promise(ballot, acceptor, compacted, votes, ready),
             Message::Accept {
                 ballot,
                 slot,
@@ -220,6 +289,11 @@ impl Replica {
                 if let Some(vote) = self.acceptor.on_accept(ballot, slot, entry.clone()) {
                     ready.votes.push((slot, Vote { ballot, entry }));
                     self.broadcast(vote, ready);
+                } else if slot <= self.acceptor.compacted() {
+                    // The slot is decided and compacted here, and a leader proposes only from
+                    // its own first undecided slot on: it lags behind this replica's snapshot,
+                    // and no acceptor that compacted will vote to teach it the slot.
+                    self.send_snapshot(ballot.proposer, ready);
                 }
             }
             Message::Accepted {
@@ -236,6 +310,12 @@ impl Replica {
             } => {
                 if decided_through >= self.learner.first_undecided() {
                     self.ask_to_catch_up(from, ready);
+                } else if decided_through < self.learner.decided_through() {
+                    // The leader lags behind this follower: nobody else would tell it (votes
+                    // for the slots it misses may be gone with compaction), so the follower
+                    // sends what it misses as if the leader had asked, on every heartbeat
+                    // until it has it.
+                    self.on_catch_up_request(from, decided_through.next(), ready);
                 }
             }
             Message::CatchUpRequest { first_slot } => {
@@ -270,20 +350,50 @@ impl Replica {
         &mut self,
         ballot: Ballot,
         acceptor: NodeId,
+        compacted: Slot,
         votes: std::collections::BTreeMap<Slot, Vote>,
         ready: &mut Ready,
     ) {
         let was_leading = self.leader.is_leading();
         let learner = &self.learner;
-        let reproposed = self.leader.on_promise(ballot, acceptor, votes, |slot| {
-            learner.entry(slot).is_some()
-        });
+        let (reproposed, furthest) =
+            self.leader
+                .on_promise(ballot, acceptor, compacted, votes, |slot| {
+                    learner.is_decided(slot)
+                });
         if was_leading || !self.leader.is_leading() {
             assert!(reproposed.is_empty());
             return;
         }
         self.ticks = 0;
         self.send_proposals(ballot, reproposed, ready);
+        // A quorum member compacted past this leader's log: the slots up to there are decided,
+        // and the new leader learns them from that member's snapshot before it proposes past
+        // its pipeline (which starts at its own first undecided slot).
+        if let Some((peer, compacted)) = furthest {
+            if compacted >= self.learner.first_undecided() {
+                self.ask_to_catch_up(peer, ready);
+            }
+        }
+        self.propose_pending(ready);
+    }
+
+    /// A durable snapshot through `last_slot` now holds the state machine (see
+    /// [`Input::Snapshotted`]). Spec: `InstallSnapshot(r)` when it is past the decided prefix,
+    /// and `Compact(a)` to it.
+    fn on_snapshotted(&mut self, last_slot: Slot, ready: &mut Ready) {
+        if last_slot <= self.learner.base() {
+            return; // An older snapshot than the one the log starts after: nothing to forget.
+        }
+        if last_slot > self.learner.decided_through() {
+            ready.abandoned.extend(self.leader.on_installed(last_slot));
+            let decided = self.learner.install(last_slot);
+            self.on_decided(decided, ready);
+        } else {
+            self.learner.compact(last_slot);
+        }
+        self.acceptor.compact(last_slot);
+        ready.compacted = Some(last_slot);
         self.propose_pending(ready);
     }
 
@@ -301,6 +411,7 @@ impl Replica {
 
     fn on_tick(&mut self, ready: &mut Ready) {
         self.ticks = self.ticks.saturating_add(1);
+        self.snapshot_sent.clear();
         if self.leader.is_leading() {
             if self.ticks >= self.config.heartbeat_ticks {
                 self.ticks = 0;
@@ -351,17 +462,28 @@ impl Replica {
         self.send(peer, Message::CatchUpRequest { first_slot }, ready);
     }
 
+    /// Spec: `CatchUp(r)` from this replica, or `InstallSnapshot(r)` from it when the asker lags
+    /// behind its snapshot: the entries below it are gone, so the runtime sends the snapshot.
     fn on_catch_up_request(&mut self, peer: NodeId, first_slot: Slot, ready: &mut Ready) {
         if first_slot < Slot::FIRST || first_slot > self.learner.decided_through() {
             return; // Nothing to give: the asker knows as much as this replica.
         }
-        let start = (first_slot.0 - 1) as usize;
-        let end = self
-            .learner
-            .decided()
-            .len()
-            .min(start + CATCH_UP_ENTRIES_MAX);
-        let entries = self.learner.decided()[start..end].to_vec();
+        let base = self.learner.base();
+        if first_slot <= base {
+            self.send_snapshot(peer, ready);
+            return;
+        }
+        let start = (first_slot.0 - base.0 - 1) as usize;
+        let mut bytes = 0;
+        let entries: Vec<Entry> = self.learner.decided()[start..]
+            .iter()
+            .take(CATCH_UP_ENTRIES_MAX)
+            .take_while(|entry| {
+                bytes += entry.bytes();
+                bytes <= MESSAGE_BYTES_MAX || bytes == entry.bytes()
+            })
+            .cloned()
+            .collect();
         self.send(
             peer,
             Message::CatchUp {
@@ -382,12 +504,29 @@ impl Replica {
         if first_slot < Slot::FIRST || entries.len() > CATCH_UP_ENTRIES_MAX {
             return; // Malformed: a peer never sends it, so it is ignored like any stray message.
         }
-        let full = entries.len() == CATCH_UP_ENTRIES_MAX;
+        // A reply cut short by the count or the byte bound says the peer may have more.
+        let bytes: usize = entries.iter().map(Entry::bytes).sum();
+        let full = entries.len() == CATCH_UP_ENTRIES_MAX
+            || bytes + super::ENTRY_BYTES_MAX > MESSAGE_BYTES_MAX;
         let decided = self.learner.on_catch_up(first_slot, entries);
         let progressed = !decided.is_empty();
         self.on_decided(decided, ready);
         if full && progressed {
             self.ask_to_catch_up(peer, ready); // The peer may have more.
+        }
+    }
+
+    /// Spec: `InstallSnapshot(r)` at `peer`, once its runtime installs it: asks the runtime to
+    /// send the durable snapshot this replica's log starts after, unless it went to `peer` since
+    /// the last tick.
+    fn send_snapshot(&mut self, peer: NodeId, ready: &mut Ready) {
+        let last_slot = self.learner.base();
+        assert!(last_slot > Slot(0), "only a snapshot that exists is sent");
+        if peer != self.config.id && self.snapshot_sent.insert(peer) {
+            ready.snapshots.push(SnapshotTransfer {
+                to: peer,
+                last_slot,
+            });
         }
     }
 

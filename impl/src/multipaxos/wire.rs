@@ -17,7 +17,10 @@
 //! - a command longer than [`COMMAND_BYTES_MAX`], an entry of more than [`ENTRY_COMMANDS_MAX`]
 //!   commands or [`ENTRY_BYTES_MAX`] command bytes, and a batch of no commands (a leader packs at
 //!   least one; a slot with nothing to decide holds `NoOp`);
-//! - a catch-up reply of more than [`CATCH_UP_ENTRIES_MAX`] entries;
+//! - a catch-up reply of more than [`CATCH_UP_ENTRIES_MAX`] entries, and a catch-up reply or a
+//!   promise of more than [`MESSAGE_BYTES_MAX`] command bytes;
+//! - a promise of more than [`LOG_SLOTS_MAX`] votes (what an acceptor holds at most), or one
+//!   reporting a vote in a slot it says it compacted;
 //! - a slot 0 where a slot is meant (slots start at [`Slot::FIRST`]; only a heartbeat's
 //!   `decided_through` may be 0, an empty decided prefix), and a slot whose next slot does not
 //!   exist (above [`SLOT_LAST`]), so that no decoded message can make the core count past the
@@ -37,8 +40,8 @@ use super::message::Message;
 use super::ready::HardState;
 use super::snapshot::SnapshotHeader;
 use super::{
-    CATCH_UP_ENTRIES_MAX, COMMAND_BYTES_MAX, ENTRY_BYTES_MAX, ENTRY_COMMANDS_MAX,
-    SNAPSHOT_BYTES_MAX,
+    CATCH_UP_ENTRIES_MAX, COMMAND_BYTES_MAX, ENTRY_BYTES_MAX, ENTRY_COMMANDS_MAX, LOG_SLOTS_MAX,
+    MESSAGE_BYTES_MAX, SNAPSHOT_BYTES_MAX,
 };
 use crate::codec::{self, CodecError};
 
@@ -46,7 +49,7 @@ use crate::codec::{self, CodecError};
 /// [`Message`], [`HardState`], a vote or [`SnapshotHeader`] (a field, a variant, their order)
 /// must increase it, so that a replica reading bytes written by another version of Colony
 /// refuses them instead of misreading them.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 
 /// The highest slot an encoding may hold: the last whose next slot exists, since the core steps
 /// from a slot to the next one ([`Slot::next`]) and a log never gets near 2^64 slots.
@@ -106,6 +109,32 @@ pub enum WireError {
         field: &'static str,
         /// The slot.
         slot: u64,
+    },
+    /// A message carries more command bytes than [`MESSAGE_BYTES_MAX`].
+    #[error("a message of {bytes} command bytes is longer than the bound of {max} bytes (MESSAGE_BYTES_MAX)")]
+    MessageTooLong {
+        /// The message's command bytes.
+        bytes: usize,
+        /// The bound, [`MESSAGE_BYTES_MAX`].
+        max: usize,
+    },
+    /// A promise reports more votes than an acceptor holds.
+    #[error(
+        "a promise of {count} votes reports more than the {max} an acceptor holds (LOG_SLOTS_MAX)"
+    )]
+    TooManyVotes {
+        /// The votes reported.
+        count: usize,
+        /// The bound, [`LOG_SLOTS_MAX`].
+        max: u64,
+    },
+    /// A promise reports a vote in a slot its acceptor says it compacted.
+    #[error("a promise compacted through {compacted} reports a vote in {slot}")]
+    VoteCompacted {
+        /// The last slot the acceptor compacted.
+        compacted: Slot,
+        /// The slot of the vote.
+        slot: Slot,
     },
     /// A promise reports a vote of a ballot at or above the ballot promised.
     #[error("a promise of ballot {ballot} reports a vote of ballot {vote_ballot} in {slot}, not below it")]
@@ -177,8 +206,30 @@ pub fn decode_snapshot_header(bytes: &[u8]) -> Result<SnapshotHeader, WireError>
 fn check_message(message: &Message) -> Result<(), WireError> {
     match message {
         Message::Prepare { first_slot, .. } => check_slot("Prepare.first_slot", *first_slot),
-        Message::Promise { ballot, votes, .. } => {
+        Message::Promise {
+            ballot,
+            votes,
+            compacted,
+            ..
+        } => {
+            if *compacted != Slot(0) {
+                check_slot("Promise.compacted", *compacted)?;
+            }
+            if votes.len() as u64 > LOG_SLOTS_MAX {
+                return Err(WireError::TooManyVotes {
+                    count: votes.len(),
+                    max: LOG_SLOTS_MAX,
+                });
+            }
+            check_message_bytes(votes.values().map(|vote| &vote.entry))?;
             for (slot, vote) in votes {
+                check_vote(slot, vote)?;
+                if slot <= compacted {
+                    return Err(WireError::VoteCompacted {
+                        compacted: *compacted,
+                        slot: *slot,
+                    });
+                }
                 if vote.ballot >= *ballot {
                     return Err(WireError::VoteNotBelowPromise {
                         ballot: *ballot,
@@ -226,9 +277,22 @@ fn check_message(message: &Message) -> Result<(), WireError> {
                 .0
                 .saturating_add((entries.len() as u64).saturating_sub(1));
             check_slot("CatchUp's last slot", Slot(last))?;
-            entries.iter().try_for_each(check_entry)
+            entries.iter().try_for_each(check_entry)?;
+            check_message_bytes(entries.iter())
         }
     }
+}
+
+/// Refuses entries whose command bytes together pass [`MESSAGE_BYTES_MAX`].
+fn check_message_bytes<'a>(entries: impl Iterator<Item = &'a Entry>) -> Result<(), WireError> {
+    let bytes: usize = entries.map(Entry::bytes).sum();
+    if bytes > MESSAGE_BYTES_MAX {
+        return Err(WireError::MessageTooLong {
+            bytes,
+            max: MESSAGE_BYTES_MAX,
+        });
+    }
+    Ok(())
 }
 
 fn check_vote(slot: &Slot, vote: &Vote) -> Result<(), WireError> {

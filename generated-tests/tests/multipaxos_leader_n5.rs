@@ -4,8 +4,9 @@
 //! acceptors (the leader of ballot 1 with 2 slots and 1 command; the leader of ballot 2 with 1 slot
 //! and 2 commands), and every combination of losing, duplicating and reordering them, up to
 //! swapping promises that report the same votes. When the promises heard first make a quorum, the
-//! leader must propose in every slot up to the highest reported vote a value the model's `Phase2a`
-//! allows with that quorum; the table in each test is the model's.
+//! leader must propose in every slot above the quorum's compaction up to the highest reported vote
+//! a value the model's `Phase2a` allows with that quorum, and ask a member that compacted furthest
+//! to catch it up; the table in each test is the model's.
 
 #[rustfmt::skip]
 mod cases {

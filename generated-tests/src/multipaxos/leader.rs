@@ -1,8 +1,8 @@
 //! The replay harness for Multi-Paxos leader cases: the leader of a spec ballot hearing the
 //! promises of every acceptor.
 
-pub use super::spec::m1b;
-use super::spec::{ballot_of, entry, votes, MpMsg};
+use super::spec::{ballot_of, entry, promise, MpMsg};
+pub use super::spec::{m1b, m1bc};
 use crate::spec::proposer_of;
 use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
 use colony::group::{quorum_size, NodeId};
@@ -82,16 +82,16 @@ struct Walker<'a> {
 
 impl Replay for Walker<'_> {
     fn deliver(&mut self, index: usize) -> Result<(), String> {
-        let MpMsg::M1b { acc, bal, votes: v } = self.messages[index] else {
+        let MpMsg::M1b {
+            acc,
+            bal,
+            votes: v,
+            compacted,
+        } = self.messages[index]
+        else {
             return Err(format!("{:?} is not a promise", self.messages[index]));
         };
-        let message = Message::Promise {
-            ballot: ballot_of(bal, self.n),
-            acceptor: NodeId(acc),
-            votes: votes(v, self.n),
-            // The generated leader cases come from configurations without compaction.
-            compacted: Slot(0),
-        };
+        let message = promise(acc, bal, v, compacted, self.n);
         let ready = self.leader.step(Input::Message {
             from: NodeId(acc),
             message,
@@ -118,6 +118,20 @@ impl Walker<'_> {
             .fold(0, |set, i| set | bit(i))
     }
 
+    /// The furthest any promise heard compacted (0 for none), and the acceptors that did.
+    fn compacted_heard(&self) -> (u8, Vec<u8>) {
+        let set = self.heard_set();
+        let heard = (0..self.messages.len())
+            .filter(|&i| set & bit(i) != 0)
+            .filter_map(|i| match self.messages[i] {
+                MpMsg::M1b { acc, compacted, .. } => Some((acc, compacted)),
+                _ => None,
+            });
+        let furthest = heard.clone().map(|(_, c)| c).max().unwrap_or(0);
+        let members = heard.filter(|(_, c)| *c == furthest).map(|(a, _)| a);
+        (furthest, members.collect())
+    }
+
     /// The slot of the highest vote the promises heard report (0 for none).
     fn last_reported_slot(&self) -> u8 {
         let set = self.heard_set();
@@ -142,13 +156,37 @@ impl Walker<'_> {
         };
         ensure_eq(ready.hard_state, None, "hearing promises persists nothing")?;
         ensure_eq(ready.decided.len(), 0, "hearing promises decides nothing")?;
-        let proposals = proposals(&ready.messages, self.n, self.ballot)?;
+        // A quorum member compacted past this leader's log (it decided nothing): the leader asks
+        // one of those that compacted furthest to catch it up, and proposes only above.
+        let (compacted, furthest) = self.compacted_heard();
+        let (asked, sent): (Vec<Envelope>, Vec<Envelope>) = ready
+            .messages
+            .into_iter()
+            .partition(|e| matches!(e.message, Message::CatchUpRequest { .. }));
+        if compacted == 0 {
+            ensure_eq(asked.len(), 0, "no catch-up asked: nobody compacted")?;
+        } else {
+            let ask = asked.first().map(|e| (e.to.0, e.message.clone()));
+            let first_slot = Slot::FIRST;
+            match ask {
+                Some((to, Message::CatchUpRequest { first_slot: f }))
+                    if asked.len() == 1 && furthest.contains(&to) && f == first_slot => {}
+                _ => {
+                    return Err(format!(
+                        "asked {asked:?}, not one catch-up from {first_slot} of a member that \
+                         compacted furthest ({furthest:?})"
+                    ))
+                }
+            }
+        }
+        let proposals = proposals(&sent, self.n, self.ballot)?;
         let slots: Vec<u8> = proposals.iter().map(|(s, _)| *s).collect();
-        let expected: Vec<u8> = (1..=self.last_reported_slot()).collect();
+        let expected: Vec<u8> = (compacted + 1..=self.last_reported_slot()).collect();
         ensure_eq(
             slots,
             expected,
-            "the slots proposed: every slot up to the highest reported vote",
+            "the slots proposed: every slot above the quorum's compaction up to the highest \
+             reported vote",
         )?;
         for (slot, value) in proposals {
             let values = allowed

@@ -30,7 +30,7 @@ pub enum MpMsg {
         /// `bal`.
         bal: i8,
     },
-    /// `[type |-> "1b", acc, bal, votes]`.
+    /// `[type |-> "1b", acc, bal, votes, compacted]`.
     M1b {
         /// `acc`.
         acc: u8,
@@ -38,6 +38,8 @@ pub enum MpMsg {
         bal: i8,
         /// `votes`, slot 1 first.
         votes: [SpecVote; SLOTS],
+        /// `compacted`: the acceptor forgot its votes in slots `1..compacted`.
+        compacted: u8,
     },
     /// `[type |-> "2a", bal, slot, val]`.
     M2a {
@@ -65,9 +67,19 @@ pub enum MpMsg {
 pub fn m1a(bal: i8) -> MpMsg {
     MpMsg::M1a { bal }
 }
-/// `[type |-> "1b", acc, bal, votes]`.
+/// `[type |-> "1b", acc, bal, votes, compacted |-> 0]`: a promise of an acceptor that never
+/// compacted.
 pub fn m1b(acc: u8, bal: i8, votes: [SpecVote; SLOTS]) -> MpMsg {
-    MpMsg::M1b { acc, bal, votes }
+    m1bc(acc, bal, votes, 0)
+}
+/// `[type |-> "1b", acc, bal, votes, compacted]`.
+pub fn m1bc(acc: u8, bal: i8, votes: [SpecVote; SLOTS], compacted: u8) -> MpMsg {
+    MpMsg::M1b {
+        acc,
+        bal,
+        votes,
+        compacted,
+    }
 }
 /// `[type |-> "2a", bal, slot, val]`.
 pub fn m2a(bal: i8, slot: u8, val: i8) -> MpMsg {
@@ -84,7 +96,8 @@ pub fn m2b(acc: u8, bal: i8, slot: u8, val: i8) -> MpMsg {
 }
 
 impl Label for MpMsg {
-    /// `1a_b1`, `1b_a2_b1`, `2a_b0_s1_c1`, `2b_a3_b0_s2_noop`.
+    /// `1a_b1`, `1b_a2_b1`, `1b_a2_b1_k1` (compacted through slot 1), `2a_b0_s1_c1`,
+    /// `2b_a3_b0_s2_noop`.
     fn label(self) -> String {
         let value = |v: i8| match v {
             0 => "noop".to_string(),
@@ -92,7 +105,18 @@ impl Label for MpMsg {
         };
         match self {
             MpMsg::M1a { bal } => format!("1a_b{bal}"),
-            MpMsg::M1b { acc, bal, .. } => format!("1b_a{acc}_b{bal}"),
+            MpMsg::M1b {
+                acc,
+                bal,
+                compacted: 0,
+                ..
+            } => format!("1b_a{acc}_b{bal}"),
+            MpMsg::M1b {
+                acc,
+                bal,
+                compacted,
+                ..
+            } => format!("1b_a{acc}_b{bal}_k{compacted}"),
             MpMsg::M2a { bal, slot, val } => format!("2a_b{bal}_s{slot}_{}", value(val)),
             MpMsg::M2b {
                 acc,
@@ -101,6 +125,16 @@ impl Label for MpMsg {
                 val,
             } => format!("2b_a{acc}_b{bal}_s{slot}_{}", value(val)),
         }
+    }
+}
+
+/// Spec message `1b(acc, bal, votes, compacted)` as the implementation's promise.
+pub fn promise(acc: u8, bal: i8, v: [SpecVote; SLOTS], compacted: u8, n: u8) -> Message {
+    Message::Promise {
+        ballot: ballot_of(bal, n),
+        acceptor: NodeId(acc),
+        votes: votes(v, n),
+        compacted: Slot(u64::from(compacted)),
     }
 }
 
@@ -165,14 +199,13 @@ pub fn from_leader(m: MpMsg, n: u8) -> (NodeId, Message) {
 /// ballot, a `2b` to every member (each is a replica).
 pub fn envelopes(m: MpMsg, n: u8) -> Vec<Envelope> {
     match m {
-        MpMsg::M1b { acc, bal, votes: v } => {
-            let message = Message::Promise {
-                ballot: ballot_of(bal, n),
-                acceptor: NodeId(acc),
-                votes: votes(v, n),
-                // The spec notation here has no compaction: the cases never compact.
-                compacted: Slot(0),
-            };
+        MpMsg::M1b {
+            acc,
+            bal,
+            votes: v,
+            compacted,
+        } => {
+            let message = promise(acc, bal, v, compacted, n);
             let to = proposer_of(bal, n);
             vec![Envelope { to, message }]
         }

@@ -110,10 +110,10 @@ fn scenario_tables(
 
 fn row(model: &MultiPaxosModel, tables: &[Table], coverage: String) -> Row {
     Row {
-        role: if model.constants.max_ballot == 1 {
-            "mp leader b1"
-        } else {
-            "mp leader b2"
+        role: match (model.constants.max_ballot, model.constants.max_compaction) {
+            (_, 1..) => "mp leader k1",
+            (1, _) => "mp leader b1",
+            _ => "mp leader b2",
         },
         n: model.constants.num_acceptors,
         combinations: tables.iter().map(|t| t.combinations).sum(),

@@ -29,7 +29,12 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
     let (one_slot_tables, one_slot_row) =
         leader::tables(&one_slot, &one_slot_reachable, "one_slot");
     leader_tables.extend(one_slot_tables);
-    rows.extend([leader_row, one_slot_row]);
+    let compacting = compaction_model();
+    let compacting_reachable = crate::reachable::all(&compacting);
+    let (compacting_tables, compacting_row) =
+        leader::tables(&compacting, &compacting_reachable, "one_slot_compacted");
+    leader_tables.extend(compacting_tables);
+    rows.extend([leader_row, one_slot_row, compacting_row]);
     let (catch_up_tables, catch_up_rows) = catch_up::tables(&reachable);
     let mut files = vec![crate::file(
         "multipaxos_leader_n3.rs".to_string(),
@@ -112,6 +117,22 @@ pub(crate) fn bounded_model() -> MultiPaxosModel {
         max_ballot: 1,
         num_slots: 2,
         max_compaction: 0,
+    };
+    MultiPaxosModel::new(constants, Vec::new())
+}
+
+/// The configuration of the leader cases with compaction: 3 acceptors, 1 replica, 2 commands
+/// (and `NoOp`), ballots `0..1`, one slot, snapshots of it
+/// (`tla/MultiPaxos_a3_r1_c2_b1_s1_k1.cfg`): the leader of ballot 1 hears promises of acceptors
+/// that compacted the slot and of acceptors that voted in it or did not.
+pub(crate) fn compaction_model() -> MultiPaxosModel {
+    let constants = Constants {
+        num_acceptors: 3,
+        num_replicas: 1,
+        num_commands: 2,
+        max_ballot: 1,
+        num_slots: 1,
+        max_compaction: 1,
     };
     MultiPaxosModel::new(constants, Vec::new())
 }

@@ -4,11 +4,14 @@
 //! shorter prefix of it replica 1 learned itself, and every combination of losing, duplicating and
 //! reordering the leader's heartbeat and the peer's replies. Each reply must apply the
 //! `CatchUp(r1)` steps the model takes, and a heartbeat past the replica's log must make it ask for
-//! the entries from its next slot (no spec action); the tables are the model's.
+//! the entries from its next slot (no spec action). In the cases where the peer snapshotted slot 1
+//! (`MaxCompaction = 1`), its replies start above it and its snapshot may arrive instead, which the
+//! runtime installs when the replica is behind it (`InstallSnapshot(r1)`); the tables are the
+//! model's.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::catch_up::{check_all, heartbeat, reply};
+use colony_generated_tests::multipaxos::catch_up::{check_all, heartbeat, reply, snapshot};
 use colony_generated_tests::walk::Scenario;
 
 // The peer applied <<NoOp>>. Messages that may arrive: heartbeat(1), reply(1, [0, -1])
@@ -94,6 +97,98 @@ use colony_generated_tests::walk::Scenario;
         (2, heartbeat(2), None), // 2 <- heartbeat(2) nothing   impl: Replica::on_message
         (2, reply(1, [1, 1]), None), // 2 <- reply(1, [1, 1]) nothing   impl: Replica::on_message
         (2, reply(2, [1, -1]), None), // 2 <- reply(2, [1, -1]) nothing   impl: Replica::on_message
+    ], 271);
+}
+
+// The peer applied <<NoOp>> and snapshotted through s1. Messages that may arrive: heartbeat(1), snapshot(1)
+// 19 combinations
+//   from the length of replica 1's log, this message gives, by the model
+#[test] fn mp_catch_up_peer_log_0_snapshot_s1_applied_0() {
+    let scenario = Scenario { prefix: "mp_catch_up_peer_log_0_snapshot_s1_applied_0", messages: &[heartbeat(1), snapshot(1)], classes: &[0, 1] };
+    check_all(&[0], 0, &scenario, &[
+        (0, heartbeat(1), Some((0, Some(1)))), // 0 <- heartbeat(1) -> catch-up?(from s1)   no spec action   impl: Replica::on_message
+        (0, snapshot(1), Some((1, None))), // 0 <- snapshot(1) installs it, log through s1   Spec: InstallSnapshot(r1)   impl: Input::Snapshotted
+        (1, heartbeat(1), None), // 1 <- heartbeat(1) nothing   impl: Replica::on_message
+        (1, snapshot(1), None), // 1 <- snapshot(1) nothing   impl: Input::Snapshotted
+    ], 19);
+}
+
+// The peer applied <<NoOp, c1>> and snapshotted through s1. Messages that may arrive: heartbeat(2), reply(2, [1, -1]), snapshot(1)
+// 271 combinations
+//   from the length of replica 1's log, this message gives, by the model
+#[test] fn mp_catch_up_peer_log_1_snapshot_s1_applied_0() {
+    let scenario = Scenario { prefix: "mp_catch_up_peer_log_1_snapshot_s1_applied_0", messages: &[heartbeat(2), reply(2, [1, -1]), snapshot(1)], classes: &[0, 1, 2] };
+    check_all(&[0, 1], 0, &scenario, &[
+        (0, heartbeat(2), Some((0, Some(1)))), // 0 <- heartbeat(2) -> catch-up?(from s1)   no spec action   impl: Replica::on_message
+        (0, reply(2, [1, -1]), None), // 0 <- reply(2, [1, -1]) nothing   impl: Replica::on_message
+        (0, snapshot(1), Some((1, None))), // 0 <- snapshot(1) installs it, log through s1   Spec: InstallSnapshot(r1)   impl: Input::Snapshotted
+        (1, heartbeat(2), Some((1, Some(2)))), // 1 <- heartbeat(2) -> catch-up?(from s2)   no spec action   impl: Replica::on_message
+        (1, reply(2, [1, -1]), Some((2, None))), // 1 <- reply(2, [1, -1]) applies slots 2..2   Spec: CatchUp(r1) x1   impl: Replica::on_message
+        (1, snapshot(1), None), // 1 <- snapshot(1) nothing   impl: Input::Snapshotted
+        (2, heartbeat(2), None), // 2 <- heartbeat(2) nothing   impl: Replica::on_message
+        (2, reply(2, [1, -1]), None), // 2 <- reply(2, [1, -1]) nothing   impl: Replica::on_message
+        (2, snapshot(1), None), // 2 <- snapshot(1) nothing   impl: Input::Snapshotted
+    ], 271);
+}
+
+// The peer applied <<NoOp, c1>> and snapshotted through s1. Messages that may arrive: heartbeat(2), reply(2, [1, -1]), snapshot(1)
+// 271 combinations
+//   from the length of replica 1's log, this message gives, by the model
+#[test] fn mp_catch_up_peer_log_1_snapshot_s1_applied_1() {
+    let scenario = Scenario { prefix: "mp_catch_up_peer_log_1_snapshot_s1_applied_1", messages: &[heartbeat(2), reply(2, [1, -1]), snapshot(1)], classes: &[0, 1, 2] };
+    check_all(&[0, 1], 1, &scenario, &[
+        (1, heartbeat(2), Some((1, Some(2)))), // 1 <- heartbeat(2) -> catch-up?(from s2)   no spec action   impl: Replica::on_message
+        (1, reply(2, [1, -1]), Some((2, None))), // 1 <- reply(2, [1, -1]) applies slots 2..2   Spec: CatchUp(r1) x1   impl: Replica::on_message
+        (1, snapshot(1), None), // 1 <- snapshot(1) nothing   impl: Input::Snapshotted
+        (2, heartbeat(2), None), // 2 <- heartbeat(2) nothing   impl: Replica::on_message
+        (2, reply(2, [1, -1]), None), // 2 <- reply(2, [1, -1]) nothing   impl: Replica::on_message
+        (2, snapshot(1), None), // 2 <- snapshot(1) nothing   impl: Input::Snapshotted
+    ], 271);
+}
+
+// The peer applied <<c1>> and snapshotted through s1. Messages that may arrive: heartbeat(1), snapshot(1)
+// 19 combinations
+//   from the length of replica 1's log, this message gives, by the model
+#[test] fn mp_catch_up_peer_log_2_snapshot_s1_applied_0() {
+    let scenario = Scenario { prefix: "mp_catch_up_peer_log_2_snapshot_s1_applied_0", messages: &[heartbeat(1), snapshot(1)], classes: &[0, 1] };
+    check_all(&[1], 0, &scenario, &[
+        (0, heartbeat(1), Some((0, Some(1)))), // 0 <- heartbeat(1) -> catch-up?(from s1)   no spec action   impl: Replica::on_message
+        (0, snapshot(1), Some((1, None))), // 0 <- snapshot(1) installs it, log through s1   Spec: InstallSnapshot(r1)   impl: Input::Snapshotted
+        (1, heartbeat(1), None), // 1 <- heartbeat(1) nothing   impl: Replica::on_message
+        (1, snapshot(1), None), // 1 <- snapshot(1) nothing   impl: Input::Snapshotted
+    ], 19);
+}
+
+// The peer applied <<c1, c1>> and snapshotted through s1. Messages that may arrive: heartbeat(2), reply(2, [1, -1]), snapshot(1)
+// 271 combinations
+//   from the length of replica 1's log, this message gives, by the model
+#[test] fn mp_catch_up_peer_log_3_snapshot_s1_applied_0() {
+    let scenario = Scenario { prefix: "mp_catch_up_peer_log_3_snapshot_s1_applied_0", messages: &[heartbeat(2), reply(2, [1, -1]), snapshot(1)], classes: &[0, 1, 2] };
+    check_all(&[1, 1], 0, &scenario, &[
+        (0, heartbeat(2), Some((0, Some(1)))), // 0 <- heartbeat(2) -> catch-up?(from s1)   no spec action   impl: Replica::on_message
+        (0, reply(2, [1, -1]), None), // 0 <- reply(2, [1, -1]) nothing   impl: Replica::on_message
+        (0, snapshot(1), Some((1, None))), // 0 <- snapshot(1) installs it, log through s1   Spec: InstallSnapshot(r1)   impl: Input::Snapshotted
+        (1, heartbeat(2), Some((1, Some(2)))), // 1 <- heartbeat(2) -> catch-up?(from s2)   no spec action   impl: Replica::on_message
+        (1, reply(2, [1, -1]), Some((2, None))), // 1 <- reply(2, [1, -1]) applies slots 2..2   Spec: CatchUp(r1) x1   impl: Replica::on_message
+        (1, snapshot(1), None), // 1 <- snapshot(1) nothing   impl: Input::Snapshotted
+        (2, heartbeat(2), None), // 2 <- heartbeat(2) nothing   impl: Replica::on_message
+        (2, reply(2, [1, -1]), None), // 2 <- reply(2, [1, -1]) nothing   impl: Replica::on_message
+        (2, snapshot(1), None), // 2 <- snapshot(1) nothing   impl: Input::Snapshotted
+    ], 271);
+}
+
+// The peer applied <<c1, c1>> and snapshotted through s1. Messages that may arrive: heartbeat(2), reply(2, [1, -1]), snapshot(1)
+// 271 combinations
+//   from the length of replica 1's log, this message gives, by the model
+#[test] fn mp_catch_up_peer_log_3_snapshot_s1_applied_1() {
+    let scenario = Scenario { prefix: "mp_catch_up_peer_log_3_snapshot_s1_applied_1", messages: &[heartbeat(2), reply(2, [1, -1]), snapshot(1)], classes: &[0, 1, 2] };
+    check_all(&[1, 1], 1, &scenario, &[
+        (1, heartbeat(2), Some((1, Some(2)))), // 1 <- heartbeat(2) -> catch-up?(from s2)   no spec action   impl: Replica::on_message
+        (1, reply(2, [1, -1]), Some((2, None))), // 1 <- reply(2, [1, -1]) applies slots 2..2   Spec: CatchUp(r1) x1   impl: Replica::on_message
+        (1, snapshot(1), None), // 1 <- snapshot(1) nothing   impl: Input::Snapshotted
+        (2, heartbeat(2), None), // 2 <- heartbeat(2) nothing   impl: Replica::on_message
+        (2, reply(2, [1, -1]), None), // 2 <- reply(2, [1, -1]) nothing   impl: Replica::on_message
+        (2, snapshot(1), None), // 2 <- snapshot(1) nothing   impl: Input::Snapshotted
     ], 271);
 }
 }

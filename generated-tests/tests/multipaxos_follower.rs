@@ -8,7 +8,9 @@
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::follower::{check_all, m1a, m1b, m2a, m2b};
+use colony_generated_tests::multipaxos::follower::{
+    check_all, check_all_compacted, m1a, m1b, m1bc, m2a, m2b,
+};
 use colony_generated_tests::walk::Scenario;
 
 // Messages that may arrive: 1a(b=1), 2a(b=0, s=1, c1), 2a(b=0, s=2, c1)
@@ -1016,6 +1018,363 @@ use colony_generated_tests::walk::Scenario;
         ((1, [(1, 1), (1, 1)]), m1a(0), None), // (1, [(1, c1), (1, c1)]) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
         ((1, [(1, 1), (1, 1)]), m2a(0, 1, 1), None), // (1, [(1, c1), (1, c1)]) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
         ((1, [(1, 1), (1, 1)]), m2a(1, 2, 1), Some(((1, [(1, 1), (1, 1)]), m2b(1, 1, 2, 1)))), // (1, [(1, c1), (1, c1)]) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [(1, c1), (1, c1)])   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=1), 2a(b=0, s=1, c1), 2a(b=0, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_two_slots_and_a_new_leader_promised_none_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_two_slots_and_a_new_leader_promised_none_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m1a(1), m2a(0, 1, 1), m2a(0, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (-1, [(-1, -1), (-1, -1)]), &[
+        ((-1, [(-1, -1), (-1, -1)]), m1a(1), Some(((1, [(-1, -1), (-1, -1)]), m1bc(1, 1, [(-1, -1), (-1, -1)], 1)))), // (-1, [none, none], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[], compacted=1), now (1, [none, none], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((-1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (-1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((-1, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (-1, [none, none], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m1a(1), Some(((1, [(-1, -1), (0, 1)]), m1bc(1, 1, [(-1, -1), (0, 1)], 1)))), // (0, [none, (0, c1)], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[s2=(0, c1)], compacted=1), now (1, [none, (0, c1)], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m1a(1), None), // (1, [none, none], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 2, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=1), 2a(b=0, s=1, c1), 2a(b=0, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_two_slots_and_a_new_leader_promised_b0_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_two_slots_and_a_new_leader_promised_b0_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m1a(1), m2a(0, 1, 1), m2a(0, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (0, [(-1, -1), (-1, -1)]), &[
+        ((0, [(-1, -1), (-1, -1)]), m1a(1), Some(((1, [(-1, -1), (-1, -1)]), m1bc(1, 1, [(-1, -1), (-1, -1)], 1)))), // (0, [none, none], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[], compacted=1), now (1, [none, none], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (0, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (0, [none, none], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m1a(1), Some(((1, [(-1, -1), (0, 1)]), m1bc(1, 1, [(-1, -1), (0, 1)], 1)))), // (0, [none, (0, c1)], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[s2=(0, c1)], compacted=1), now (1, [none, (0, c1)], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m1a(1), None), // (1, [none, none], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 2, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=1), 2a(b=0, s=1, c1), 2a(b=0, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_two_slots_and_a_new_leader_promised_b0_s1_unvoted_s2_b0_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_two_slots_and_a_new_leader_promised_b0_s1_unvoted_s2_b0_c1_compacted_s1", messages: &[m1a(1), m2a(0, 1, 1), m2a(0, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (0, [(-1, -1), (0, 1)]), &[
+        ((0, [(-1, -1), (0, 1)]), m1a(1), Some(((1, [(-1, -1), (0, 1)]), m1bc(1, 1, [(-1, -1), (0, 1)], 1)))), // (0, [none, (0, c1)], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[s2=(0, c1)], compacted=1), now (1, [none, (0, c1)], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 2, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=1), 2a(b=0, s=1, c1), 2a(b=0, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_two_slots_and_a_new_leader_promised_b1_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_two_slots_and_a_new_leader_promised_b1_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m1a(1), m2a(0, 1, 1), m2a(0, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (-1, -1)]), &[
+        ((1, [(-1, -1), (-1, -1)]), m1a(1), None), // (1, [none, none], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=1), 2a(b=0, s=1, c1), 2a(b=0, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_two_slots_and_a_new_leader_promised_b1_s1_unvoted_s2_b0_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_two_slots_and_a_new_leader_promised_b1_s1_unvoted_s2_b0_c1_compacted_s1", messages: &[m1a(1), m2a(0, 1, 1), m2a(0, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (0, 1)]), &[
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 2, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=1), 2a(b=0, s=1, c1), 2a(b=0, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_two_slots_and_a_new_leader_promised_b1_s1_unvoted_s2_b1_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_two_slots_and_a_new_leader_promised_b1_s1_unvoted_s2_b1_c1_compacted_s1", messages: &[m1a(1), m2a(0, 1, 1), m2a(0, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (1, 1)]), &[
+        ((1, [(-1, -1), (1, 1)]), m1a(1), None), // (1, [none, (1, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 1, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 2, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=2, c1), 1a(b=1), 2a(b=1, s=1, NoOp)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_hole_filled_by_a_new_leader_promised_none_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_hole_filled_by_a_new_leader_promised_none_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m2a(0, 2, 1), m1a(1), m2a(1, 1, 0)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (-1, [(-1, -1), (-1, -1)]), &[
+        ((-1, [(-1, -1), (-1, -1)]), m1a(1), Some(((1, [(-1, -1), (-1, -1)]), m1bc(1, 1, [(-1, -1), (-1, -1)], 1)))), // (-1, [none, none], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[], compacted=1), now (1, [none, none], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((-1, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (-1, [none, none], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((-1, [(-1, -1), (-1, -1)]), m2a(1, 1, 0), None), // (-1, [none, none], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m1a(1), Some(((1, [(-1, -1), (0, 1)]), m1bc(1, 1, [(-1, -1), (0, 1)], 1)))), // (0, [none, (0, c1)], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[s2=(0, c1)], compacted=1), now (1, [none, (0, c1)], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m2a(1, 1, 0), None), // (0, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m1a(1), None), // (1, [none, none], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(1, 1, 0), None), // (1, [none, none], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 2, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(1, 1, 0), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=2, c1), 1a(b=1), 2a(b=1, s=1, NoOp)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_hole_filled_by_a_new_leader_promised_b0_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_hole_filled_by_a_new_leader_promised_b0_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m2a(0, 2, 1), m1a(1), m2a(1, 1, 0)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (0, [(-1, -1), (-1, -1)]), &[
+        ((0, [(-1, -1), (-1, -1)]), m1a(1), Some(((1, [(-1, -1), (-1, -1)]), m1bc(1, 1, [(-1, -1), (-1, -1)], 1)))), // (0, [none, none], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[], compacted=1), now (1, [none, none], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (0, [none, none], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (-1, -1)]), m2a(1, 1, 0), None), // (0, [none, none], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m1a(1), Some(((1, [(-1, -1), (0, 1)]), m1bc(1, 1, [(-1, -1), (0, 1)], 1)))), // (0, [none, (0, c1)], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[s2=(0, c1)], compacted=1), now (1, [none, (0, c1)], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m2a(1, 1, 0), None), // (0, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m1a(1), None), // (1, [none, none], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(1, 1, 0), None), // (1, [none, none], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 2, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(1, 1, 0), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=2, c1), 1a(b=1), 2a(b=1, s=1, NoOp)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_hole_filled_by_a_new_leader_promised_b0_s1_unvoted_s2_b0_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_hole_filled_by_a_new_leader_promised_b0_s1_unvoted_s2_b0_c1_compacted_s1", messages: &[m2a(0, 2, 1), m1a(1), m2a(1, 1, 0)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (0, [(-1, -1), (0, 1)]), &[
+        ((0, [(-1, -1), (0, 1)]), m1a(1), Some(((1, [(-1, -1), (0, 1)]), m1bc(1, 1, [(-1, -1), (0, 1)], 1)))), // (0, [none, (0, c1)], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[s2=(0, c1)], compacted=1), now (1, [none, (0, c1)], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 2, 1), Some(((0, [(-1, -1), (0, 1)]), m2b(1, 0, 2, 1)))), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) -> 2b(a1, b=0, s=2, c1), now (0, [none, (0, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m2a(1, 1, 0), None), // (0, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 2, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(1, 1, 0), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=2, c1), 1a(b=1), 2a(b=1, s=1, NoOp)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_hole_filled_by_a_new_leader_promised_b1_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_hole_filled_by_a_new_leader_promised_b1_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m2a(0, 2, 1), m1a(1), m2a(1, 1, 0)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (-1, -1)]), &[
+        ((1, [(-1, -1), (-1, -1)]), m1a(1), None), // (1, [none, none], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 2, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(1, 1, 0), None), // (1, [none, none], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=2, c1), 1a(b=1), 2a(b=1, s=1, NoOp)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_hole_filled_by_a_new_leader_promised_b1_s1_unvoted_s2_b0_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_hole_filled_by_a_new_leader_promised_b1_s1_unvoted_s2_b0_c1_compacted_s1", messages: &[m2a(0, 2, 1), m1a(1), m2a(1, 1, 0)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (0, 1)]), &[
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 2, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(1, 1, 0), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=2, c1), 1a(b=1), 2a(b=1, s=1, NoOp)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_hole_filled_by_a_new_leader_promised_b1_s1_unvoted_s2_b1_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_hole_filled_by_a_new_leader_promised_b1_s1_unvoted_s2_b1_c1_compacted_s1", messages: &[m2a(0, 2, 1), m1a(1), m2a(1, 1, 0)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (1, 1)]), &[
+        ((1, [(-1, -1), (1, 1)]), m1a(1), None), // (1, [none, (1, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 2, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=2, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m2a(1, 1, 0), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=1, s=1, NoOp) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=1, c1), 1a(b=1), 2a(b=1, s=1, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_new_leader_reproposes_promised_none_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_new_leader_reproposes_promised_none_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m2a(0, 1, 1), m1a(1), m2a(1, 1, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (-1, [(-1, -1), (-1, -1)]), &[
+        ((-1, [(-1, -1), (-1, -1)]), m1a(1), Some(((1, [(-1, -1), (-1, -1)]), m1bc(1, 1, [(-1, -1), (-1, -1)], 1)))), // (-1, [none, none], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[], compacted=1), now (1, [none, none], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((-1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (-1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((-1, [(-1, -1), (-1, -1)]), m2a(1, 1, 1), None), // (-1, [none, none], compacted=1) <- 2a(b=1, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m1a(1), None), // (1, [none, none], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(1, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=1, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=1, c1), 1a(b=1), 2a(b=1, s=1, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_new_leader_reproposes_promised_b0_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_new_leader_reproposes_promised_b0_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m2a(0, 1, 1), m1a(1), m2a(1, 1, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (0, [(-1, -1), (-1, -1)]), &[
+        ((0, [(-1, -1), (-1, -1)]), m1a(1), Some(((1, [(-1, -1), (-1, -1)]), m1bc(1, 1, [(-1, -1), (-1, -1)], 1)))), // (0, [none, none], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[], compacted=1), now (1, [none, none], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (0, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (-1, -1)]), m2a(1, 1, 1), None), // (0, [none, none], compacted=1) <- 2a(b=1, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m1a(1), None), // (1, [none, none], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(1, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=1, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=1, c1), 1a(b=1), 2a(b=1, s=1, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_new_leader_reproposes_promised_b0_s1_unvoted_s2_b0_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_new_leader_reproposes_promised_b0_s1_unvoted_s2_b0_c1_compacted_s1", messages: &[m2a(0, 1, 1), m1a(1), m2a(1, 1, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (0, [(-1, -1), (0, 1)]), &[
+        ((0, [(-1, -1), (0, 1)]), m1a(1), Some(((1, [(-1, -1), (0, 1)]), m1bc(1, 1, [(-1, -1), (0, 1)], 1)))), // (0, [none, (0, c1)], compacted=1) <- 1a(b=1) -> 1b(a1, b=1, votes=[s2=(0, c1)], compacted=1), now (1, [none, (0, c1)], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m2a(1, 1, 1), None), // (0, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(1, 1, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=1, c1), 1a(b=1), 2a(b=1, s=1, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_new_leader_reproposes_promised_b1_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_new_leader_reproposes_promised_b1_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m2a(0, 1, 1), m1a(1), m2a(1, 1, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (-1, -1)]), &[
+        ((1, [(-1, -1), (-1, -1)]), m1a(1), None), // (1, [none, none], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(1, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=1, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=1, c1), 1a(b=1), 2a(b=1, s=1, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_new_leader_reproposes_promised_b1_s1_unvoted_s2_b0_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_new_leader_reproposes_promised_b1_s1_unvoted_s2_b0_c1_compacted_s1", messages: &[m2a(0, 1, 1), m1a(1), m2a(1, 1, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (0, 1)]), &[
+        ((1, [(-1, -1), (0, 1)]), m1a(1), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(1, 1, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=1, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 2a(b=0, s=1, c1), 1a(b=1), 2a(b=1, s=1, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_new_leader_reproposes_promised_b1_s1_unvoted_s2_b1_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_new_leader_reproposes_promised_b1_s1_unvoted_s2_b1_c1_compacted_s1", messages: &[m2a(0, 1, 1), m1a(1), m2a(1, 1, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (1, 1)]), &[
+        ((1, [(-1, -1), (1, 1)]), m1a(1), None), // (1, [none, (1, c1)], compacted=1) <- 1a(b=1) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 1, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m2a(1, 1, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=1, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=0), 2a(b=0, s=1, c1), 2a(b=1, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_old_and_new_leader_proposing_promised_none_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_old_and_new_leader_proposing_promised_none_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m1a(0), m2a(0, 1, 1), m2a(1, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (-1, [(-1, -1), (-1, -1)]), &[
+        ((-1, [(-1, -1), (-1, -1)]), m1a(0), Some(((0, [(-1, -1), (-1, -1)]), m1bc(1, 0, [(-1, -1), (-1, -1)], 1)))), // (-1, [none, none], compacted=1) <- 1a(b=0) -> 1b(a1, b=0, votes=[], compacted=1), now (0, [none, none], compacted=1)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((-1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (-1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((-1, [(-1, -1), (-1, -1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (-1, [none, none], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (-1, -1)]), m1a(0), None), // (0, [none, none], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (0, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (-1, -1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (0, [none, none], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m1a(0), None), // (1, [none, (1, c1)], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 1, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (1, [none, (1, c1)], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=0), 2a(b=0, s=1, c1), 2a(b=1, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_old_and_new_leader_proposing_promised_b0_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_old_and_new_leader_proposing_promised_b0_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m1a(0), m2a(0, 1, 1), m2a(1, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (0, [(-1, -1), (-1, -1)]), &[
+        ((0, [(-1, -1), (-1, -1)]), m1a(0), None), // (0, [none, none], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (0, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (-1, -1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (0, [none, none], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m1a(0), None), // (1, [none, (1, c1)], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 1, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (1, [none, (1, c1)], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=0), 2a(b=0, s=1, c1), 2a(b=1, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_old_and_new_leader_proposing_promised_b0_s1_unvoted_s2_b0_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_old_and_new_leader_proposing_promised_b0_s1_unvoted_s2_b0_c1_compacted_s1", messages: &[m1a(0), m2a(0, 1, 1), m2a(1, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (0, [(-1, -1), (0, 1)]), &[
+        ((0, [(-1, -1), (0, 1)]), m1a(0), None), // (0, [none, (0, c1)], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((0, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (0, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((0, [(-1, -1), (0, 1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (0, [none, (0, c1)], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m1a(0), None), // (1, [none, (1, c1)], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 1, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (1, [none, (1, c1)], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=0), 2a(b=0, s=1, c1), 2a(b=1, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_old_and_new_leader_proposing_promised_b1_s1_unvoted_s2_unvoted_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_old_and_new_leader_proposing_promised_b1_s1_unvoted_s2_unvoted_compacted_s1", messages: &[m1a(0), m2a(0, 1, 1), m2a(1, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (-1, -1)]), &[
+        ((1, [(-1, -1), (-1, -1)]), m1a(0), None), // (1, [none, none], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (-1, -1)]), m2a(0, 1, 1), None), // (1, [none, none], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (-1, -1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (1, [none, none], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m1a(0), None), // (1, [none, (1, c1)], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 1, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (1, [none, (1, c1)], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=0), 2a(b=0, s=1, c1), 2a(b=1, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_old_and_new_leader_proposing_promised_b1_s1_unvoted_s2_b0_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_old_and_new_leader_proposing_promised_b1_s1_unvoted_s2_b0_c1_compacted_s1", messages: &[m1a(0), m2a(0, 1, 1), m2a(1, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (0, 1)]), &[
+        ((1, [(-1, -1), (0, 1)]), m1a(0), None), // (1, [none, (0, c1)], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (0, 1)]), m2a(0, 1, 1), None), // (1, [none, (0, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (0, 1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (1, [none, (0, c1)], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m1a(0), None), // (1, [none, (1, c1)], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 1, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (1, [none, (1, c1)], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+    ], 271);
+}
+
+// Messages that may arrive: 1a(b=0), 2a(b=0, s=1, c1), 2a(b=1, s=2, c1)
+// 271 combinations
+//   from (maxBal, [vote in s1, vote in s2]), this message gives, by the model
+#[test] fn mp_follower_old_and_new_leader_proposing_promised_b1_s1_unvoted_s2_b1_c1_compacted_s1() {
+    let scenario = Scenario { prefix: "mp_follower_old_and_new_leader_proposing_promised_b1_s1_unvoted_s2_b1_c1_compacted_s1", messages: &[m1a(0), m2a(0, 1, 1), m2a(1, 2, 1)], classes: &[0, 1, 2] };
+    check_all_compacted(&scenario, 1, (1, [(-1, -1), (1, 1)]), &[
+        ((1, [(-1, -1), (1, 1)]), m1a(0), None), // (1, [none, (1, c1)], compacted=1) <- 1a(b=0) nothing (not enabled)   Spec: Phase1b(a1)   impl: Acceptor::on_prepare
+        ((1, [(-1, -1), (1, 1)]), m2a(0, 1, 1), None), // (1, [none, (1, c1)], compacted=1) <- 2a(b=0, s=1, c1) nothing (not enabled)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
+        ((1, [(-1, -1), (1, 1)]), m2a(1, 2, 1), Some(((1, [(-1, -1), (1, 1)]), m2b(1, 1, 2, 1)))), // (1, [none, (1, c1)], compacted=1) <- 2a(b=1, s=2, c1) -> 2b(a1, b=1, s=2, c1), now (1, [none, (1, c1)], compacted=1)   Spec: Phase2b(a1)   impl: Acceptor::on_accept
     ], 271);
 }
 }

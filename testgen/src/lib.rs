@@ -115,10 +115,13 @@ fn role_order(role: &str) -> usize {
         "learner",
         "proposer",
         "mp follower",
+        "mp follower k1",
         "mp leader b1",
         "mp leader b2",
+        "mp leader k1",
         "mp replica",
         "mp catch-up",
+        "mp catch-up k1",
         "cell",
     ]
     .iter()

@@ -32,12 +32,12 @@ fn main() -> ExitCode {
         println!("wrote {}", file.path);
     }
     println!(
-        "{:<13} {:>3} {:>14} {:>8}   coverage",
+        "{:<14} {:>3} {:>14} {:>8}   coverage",
         "role", "N", "combinations", "tests"
     );
     for row in &rows {
         println!(
-            "{:<13} {:>3} {:>14} {:>8}   {}",
+            "{:<14} {:>3} {:>14} {:>8}   {}",
             row.role,
             n(row.n),
             row.combinations,

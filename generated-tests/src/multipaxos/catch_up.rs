@@ -21,6 +21,17 @@ pub enum CatchUpMsg {
         /// The entries, spec values.
         entries: [i8; 2],
     },
+    /// The peer's snapshot through `last_slot`, which replica 1's runtime installs (and then
+    /// tells the replica) when the replica wants it.
+    Snapshot {
+        /// The last slot it covers.
+        last_slot: u8,
+    },
+}
+
+/// The peer's snapshot.
+pub fn snapshot(last_slot: u8) -> CatchUpMsg {
+    CatchUpMsg::Snapshot { last_slot }
 }
 
 /// The leader's heartbeat.
@@ -42,6 +53,7 @@ impl Label for CatchUpMsg {
         match self {
             CatchUpMsg::Heartbeat { decided_through } => format!("heartbeat_s{decided_through}"),
             CatchUpMsg::Reply { first_slot, .. } => format!("catch_up_from_s{first_slot}"),
+            CatchUpMsg::Snapshot { last_slot } => format!("snapshot_s{last_slot}"),
         }
     }
 }
@@ -112,6 +124,9 @@ impl Receiver for Lagging {
         deliver: CatchUpMsg,
         outcome: Option<(u8, Option<u8>)>,
     ) -> Result<(), String> {
+        if let CatchUpMsg::Snapshot { last_slot } = deliver {
+            return self.install(last_slot, outcome);
+        }
         let (from, message) = match deliver {
             CatchUpMsg::Heartbeat { decided_through } => {
                 let ballot = ballot_of(LEADER_BALLOT, self.n);
@@ -139,6 +154,7 @@ impl Receiver for Lagging {
                     },
                 )
             }
+            CatchUpMsg::Snapshot { .. } => unreachable!("installed above"),
         };
         let ready = self.replica.step(Input::Message { from, message });
         let (applied, request) = outcome.unwrap_or((self.applied, None));
@@ -163,6 +179,41 @@ impl Receiver for Lagging {
             ready,
             expected,
             format_args!("what {deliver:?} makes replica 1 do"),
+        )?;
+        self.applied = applied;
+        Ok(())
+    }
+}
+
+impl Lagging {
+    /// The runtime received the peer's snapshot through `last_slot`: it installs it, and tells
+    /// the replica, only if the replica wants it; the replica's log then resumes after it, and
+    /// storage may drop what the snapshot covers.
+    fn install(&mut self, last_slot: u8, outcome: Option<(u8, Option<u8>)>) -> Result<(), String> {
+        let slot = Slot(last_slot.into());
+        let wanted = self.replica.wants_snapshot(slot);
+        ensure_eq(
+            wanted,
+            outcome.is_some(),
+            format_args!("whether replica 1 wants the snapshot through {slot}"),
+        )?;
+        let Some((applied, _)) = outcome else {
+            return Ok(());
+        };
+        let ready = self.replica.step(Input::Snapshotted { last_slot: slot });
+        let expected = Ready {
+            compacted: Some(slot),
+            ..Ready::default()
+        };
+        ensure_eq(
+            ready,
+            expected,
+            "what installing the snapshot makes replica 1 do",
+        )?;
+        ensure_eq(
+            self.replica.decided_through(),
+            Slot(applied.into()),
+            "the log after installing the snapshot",
         )?;
         self.applied = applied;
         Ok(())

@@ -1,10 +1,11 @@
 //! The replay harness for Multi-Paxos follower cases: acceptor `a1` of a cell hearing leaders.
 
 use super::spec::{envelopes, from_leader, hard_state, votes, MpMsg, SpecLocal, CELL_SIZES};
-pub use super::spec::{m1a, m1b, m2a, m2b};
+pub use super::spec::{m1a, m1b, m1bc, m2a, m2b};
+use crate::spec::proposer_of;
 use crate::walk::{self, ensure_eq, walk, Receiver, Scenario, TableWalker};
 use colony::group::NodeId;
-use colony::multipaxos::{Config, Durable, Input, Ready, Replica, Slot, Vote};
+use colony::multipaxos::{Config, Durable, Input, Ready, Replica, Slot, SnapshotTransfer, Vote};
 
 /// The spec's outcome of one delivery: the acceptor's new variables and the message it sends,
 /// or `None` when the spec's action is not enabled and the replica must do nothing.
@@ -23,9 +24,22 @@ pub fn check_all(
     transitions: &[Transition],
     combinations: u64,
 ) {
+    check_all_compacted(scenario, 0, prior, transitions, combinations);
+}
+
+/// As [`check_all`], for an acceptor that compacted through slot `compacted` (the spec's
+/// `compacted[a1]`): the replica restarts from a snapshot through that slot, and `prior`'s
+/// votes there are `NoVote`.
+pub fn check_all_compacted(
+    scenario: &Scenario<'_, MpMsg>,
+    compacted: u8,
+    prior: SpecLocal,
+    transitions: &[Transition],
+    combinations: u64,
+) {
     for n in CELL_SIZES {
         let start = TableWalker {
-            node: Follower::restart(n, prior),
+            node: Follower::restart(n, prior, compacted),
             messages: scenario.messages,
             transitions,
         };
@@ -39,15 +53,16 @@ pub struct Follower {
     n: u8,
     replica: Replica,
     local: SpecLocal,
+    compacted: u8,
 }
 
 impl Follower {
-    fn restart(n: u8, prior: SpecLocal) -> Follower {
+    fn restart(n: u8, prior: SpecLocal, compacted: u8) -> Follower {
         let members = (1..=n).map(NodeId).collect();
         let durable = Durable {
             hard_state: hard_state(prior, n),
             votes: votes(prior.1, n),
-            snapshot_slot: Slot(0),
+            snapshot_slot: Slot(u64::from(compacted)),
             decided: Vec::new(),
         };
         let replica = Replica::new(Config::new(NodeId(1), members), durable);
@@ -55,7 +70,36 @@ impl Follower {
             n,
             replica: replica.expect("the cell's configuration is valid"),
             local: prior,
+            compacted,
         }
+    }
+
+    /// What the replica may do where the spec does nothing with `deliver`: nothing, or, for a
+    /// proposal in a slot it compacted, send its snapshot to the leader that lags behind it
+    /// (no spec variable changes: a stutter).
+    fn check_stutter(&self, deliver: MpMsg, ready: Ready) -> Result<(), String> {
+        if let MpMsg::M2a { bal, slot, .. } = deliver {
+            if slot <= self.compacted && !ready.snapshots.is_empty() {
+                let transfer = SnapshotTransfer {
+                    to: proposer_of(bal, self.n),
+                    last_slot: Slot(u64::from(self.compacted)),
+                };
+                let only_snapshot = Ready {
+                    snapshots: vec![transfer],
+                    ..Ready::default()
+                };
+                return ensure_eq(
+                    ready,
+                    only_snapshot,
+                    format_args!("a stale {deliver:?}: at most the snapshot, to its leader"),
+                );
+            }
+        }
+        ensure_eq(
+            ready,
+            Ready::default(),
+            format_args!("the spec does nothing with {deliver:?}"),
+        )
     }
 }
 
@@ -74,11 +118,7 @@ impl Receiver for Follower {
         let (from, message) = from_leader(deliver, self.n);
         let ready = self.replica.step(Input::Message { from, message });
         let Some((local, sent)) = outcome else {
-            return ensure_eq(
-                ready,
-                Ready::default(),
-                format_args!("the spec does nothing with {deliver:?}"),
-            );
+            return self.check_stutter(deliver, ready);
         };
         let before = hard_state(self.local, self.n);
         let after = hard_state(local, self.n);

@@ -26,13 +26,16 @@ pub const ACCEPTOR: u8 = 1;
 /// The slots of the bounded configuration.
 pub const SLOTS: usize = 2;
 
-/// An acceptor's variables: the spec's `maxBal[a]` and `votes[a]` (slot 1 first).
+/// An acceptor's variables: the spec's `maxBal[a]`, `votes[a]` (slot 1 first) and
+/// `compacted[a]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Local {
     /// `maxBal[a]`.
     pub max_bal: i8,
     /// `votes[a][s]`.
     pub votes: [Vote; SLOTS],
+    /// `compacted[a]`: no message changes it, so it is the same all through a round.
+    pub compacted: u8,
 }
 
 /// The spec's outcome of a delivery: the acceptor's new variables and the message it sends,
@@ -103,6 +106,37 @@ pub fn tables(
     reachable: &[MultiPaxosState],
 ) -> (Vec<(Scenario, Vec<Table>)>, Vec<Row>) {
     let priors: BTreeSet<Local> = reachable.iter().map(local_of).collect();
+    let transitions = transitions_of(model, reachable);
+    tables_from(model, priors, transitions, "mp follower")
+}
+
+/// The tables of an acceptor that compacted, and their report rows: prior states are every
+/// `(maxBal, votes, compacted)` with `compacted > 0` that some acceptor of `model` reaches,
+/// from `folded`, its reachable states up to acceptor permutation (by symmetry, the variables
+/// some acceptor holds in some state are those `a1` holds in some state).
+pub fn compacted_tables(
+    model: &MultiPaxosModel,
+    folded: &[MultiPaxosState],
+) -> (Vec<(Scenario, Vec<Table>)>, Vec<Row>) {
+    let acceptors = 1..=model.constants.num_acceptors;
+    let priors: BTreeSet<Local> = folded
+        .iter()
+        .flat_map(|state| acceptors.clone().map(|a| local(state, a)))
+        .filter(|local| local.compacted > 0)
+        .collect();
+    let transitions = every_acceptors_transitions(model, folded)
+        .into_iter()
+        .filter(|(from, _, _)| from.compacted > 0)
+        .collect();
+    tables_from(model, priors, transitions, "mp follower k1")
+}
+
+fn tables_from(
+    model: &MultiPaxosModel,
+    priors: BTreeSet<Local>,
+    reachable_transitions: BTreeSet<Transition>,
+    role: &'static str,
+) -> (Vec<(Scenario, Vec<Table>)>, Vec<Row>) {
     let mut all = Vec::new();
     let mut covered = BTreeSet::new();
     for scenario in scenarios() {
@@ -120,7 +154,6 @@ pub fn tables(
     let tables = all.iter().flat_map(|(_, tables)| tables);
     let combinations: u64 = tables.clone().map(|t| t.case.combinations).sum();
     let tests = tables.count() as u64;
-    let reachable_transitions = transitions_of(model, reachable);
     let coverage = format!(
         "{} of {} transitions",
         reachable_transitions.intersection(&covered).count(),
@@ -133,7 +166,7 @@ pub fn tables(
     let rows = [3, 5, 7]
         .into_iter()
         .map(|n| Row {
-            role: "mp follower",
+            role,
             n,
             combinations,
             tests,
@@ -170,6 +203,7 @@ fn expect(model: &MultiPaxosModel, local: Local, m: Msg) -> Outcome {
     let mut state = MultiPaxosState::init(3, 1);
     state.max_bal[0] = local.max_bal;
     state.votes[0][..SLOTS].copy_from_slice(&local.votes);
+    state.compacted[0] = local.compacted;
     state.msgs.insert(m);
     let action = match m {
         Msg::M1a { .. } => Action::Phase1b { a: ACCEPTOR, m },
@@ -196,12 +230,42 @@ fn expect(model: &MultiPaxosModel, local: Local, m: Msg) -> Outcome {
 
 /// Acceptor `a1`'s variables in `state`.
 fn local_of(state: &MultiPaxosState) -> Local {
-    let votes = &state.votes[0];
+    local(state, ACCEPTOR)
+}
+
+/// Acceptor `a`'s variables in `state`.
+fn local(state: &MultiPaxosState, a: u8) -> Local {
+    let i = usize::from(a) - 1;
+    let votes = &state.votes[i];
     assert!(votes[SLOTS..SLOTS_MAX].iter().all(|&v| v == NO_VOTE));
     Local {
-        max_bal: state.max_bal[0],
+        max_bal: state.max_bal[i],
         votes: [votes[0], votes[1]],
+        compacted: state.compacted[i],
     }
+}
+
+/// Every transition of any acceptor the model takes from a state of `states`, as a
+/// transition of its variables.
+fn every_acceptors_transitions(
+    model: &MultiPaxosModel,
+    states: &[MultiPaxosState],
+) -> BTreeSet<Transition> {
+    let mut transitions = BTreeSet::new();
+    let mut actions = Vec::new();
+    for state in states {
+        model.actions(state, &mut actions);
+        for action in actions.drain(..) {
+            let (a, m) = match action {
+                Action::Phase1b { a, m } | Action::Phase2b { a, m } => (a, m),
+                _ => continue,
+            };
+            if let Some(next) = model.next_state(state, action) {
+                transitions.insert((local(state, a), m, local(&next, a)));
+            }
+        }
+    }
+    transitions
 }
 
 /// A per-acceptor transition: its variables before, the message it acted on, after.
@@ -226,10 +290,15 @@ fn transitions_of(model: &MultiPaxosModel, reachable: &[MultiPaxosState]) -> BTr
     transitions
 }
 
-/// `(maxBal, [vote of s1, vote of s2])` as the spec prints it.
+/// `(maxBal, [vote of s1, vote of s2])` as the spec prints it, with `compacted=k` when the
+/// acceptor compacted.
 pub fn show_local(local: Local) -> String {
+    let compacted = match local.compacted {
+        0 => String::new(),
+        k => format!(", compacted={k}"),
+    };
     format!(
-        "({}, [{}, {}])",
+        "({}, [{}, {}]{compacted})",
         local.max_bal, local.votes[0], local.votes[1]
     )
 }
@@ -245,6 +314,9 @@ fn prior_label(prior: Local) -> String {
             Vote { bal, val: NO_OP } => format!("_s{slot}_b{bal}_noop"),
             Vote { bal, val } => format!("_s{slot}_b{bal}_c{val}"),
         };
+    }
+    if prior.compacted > 0 {
+        label += &format!("_compacted_s{}", prior.compacted);
     }
     label
 }

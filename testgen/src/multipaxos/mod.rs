@@ -22,7 +22,12 @@ use colony_model::multipaxos::{Constants, MultiPaxosModel};
 pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
     let model = bounded_model();
     let reachable = crate::reachable::all(&model);
-    let (follower_tables, mut rows) = follower::tables(&model, &reachable);
+    let (mut follower_tables, mut rows) = follower::tables(&model, &reachable);
+    let compacting_two_slots = compaction_two_slots_model();
+    let folded = crate::reachable::up_to_acceptor_permutation(&compacting_two_slots);
+    let (compacted_tables, compacted_rows) =
+        follower::compacted_tables(&compacting_two_slots, &folded);
+    follower_tables.extend(compacted_tables);
     let (mut leader_tables, leader_row) = leader::tables(&model, &reachable, "two_slots");
     let one_slot = one_slot_model();
     let one_slot_reachable = crate::reachable::all(&one_slot);
@@ -35,6 +40,7 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         leader::tables(&compacting, &compacting_reachable, "one_slot_compacted");
     leader_tables.extend(compacting_tables);
     rows.extend([leader_row, one_slot_row, compacting_row]);
+    rows.extend(compacted_rows);
     let (catch_up_tables, catch_up_rows) = catch_up::tables(&reachable);
     let mut files = vec![crate::file(
         "multipaxos_leader_n3.rs".to_string(),
@@ -117,6 +123,16 @@ pub(crate) fn bounded_model() -> MultiPaxosModel {
         max_ballot: 1,
         num_slots: 2,
         max_compaction: 0,
+    };
+    MultiPaxosModel::new(constants, Vec::new())
+}
+
+/// The configuration of the follower cases with compaction: [`bounded_model`]'s, with snapshots of
+/// slot 1 (`MaxCompaction = 1`). Its 1,582,743 states are searched up to acceptor permutation.
+pub(crate) fn compaction_two_slots_model() -> MultiPaxosModel {
+    let constants = Constants {
+        max_compaction: 1,
+        ..bounded_model().constants
     };
     MultiPaxosModel::new(constants, Vec::new())
 }

@@ -19,7 +19,7 @@ pub fn follower_file(scenarios: &[(follower::Scenario, Vec<Table>)]) -> String {
             //! step the replica must persist and send exactly what the model's `Phase1b` or `Phase2b` does;\n\
             //! the table in each test is the model's, never the implementation's.\n\n";
     out += "#[rustfmt::skip]\nmod cases {\n";
-    out += "use colony_generated_tests::multipaxos::follower::{check_all, m1a, m1b, m2a, m2b};\n";
+    out += "use colony_generated_tests::multipaxos::follower::{\n    check_all, check_all_compacted, m1a, m1b, m1bc, m2a, m2b,\n};\n";
     out += "use colony_generated_tests::walk::Scenario;\n";
     for (_, tables) in scenarios {
         for table in tables {
@@ -36,10 +36,16 @@ fn test(table: &Table) -> String {
         case,
         "from (maxBal, [vote in s1, vote in s2]), this message gives, by the model",
     );
-    out += &format!(
-        "    check_all(&scenario, {}, &[\n",
-        local_literal(table.prior)
-    );
+    out += &match table.prior.compacted {
+        0 => format!(
+            "    check_all(&scenario, {}, &[\n",
+            local_literal(table.prior)
+        ),
+        k => format!(
+            "    check_all_compacted(&scenario, {k}, {}, &[\n",
+            local_literal(table.prior)
+        ),
+    };
     for row in &case.rows {
         out += &format!("        {}\n", transition_row(row));
     }
@@ -98,6 +104,8 @@ fn vote_literal(vote: Vote) -> String {
     format!("({}, {})", vote.bal, vote.val)
 }
 
+/// The harness's literal of an acceptor's `(maxBal, votes)`; its `compacted` is the test's, given
+/// once (no message changes it).
 fn local_literal(local: Local) -> String {
     format!(
         "({}, [{}, {}])",
@@ -290,14 +298,22 @@ pub fn catch_up_file(cases: &[catch_up::Case]) -> String {
          every shorter prefix of it replica 1 learned itself, and every combination of losing, \
          duplicating and reordering the leader's heartbeat and the peer's replies. Each reply must \
          apply the `CatchUp(r1)` steps the model takes, and a heartbeat past the replica's log must \
-         make it ask for the entries from its next slot (no spec action); the tables are the \
-         model's.",
+         make it ask for the entries from its next slot (no spec action). In the cases where the \
+         peer snapshotted slot 1 (`MaxCompaction = 1`), its replies start above it and its \
+         snapshot may arrive instead, which the runtime installs when the replica is behind it \
+         (`InstallSnapshot(r1)`); the tables are the model's.",
     );
     out += "\n";
     out += "#[rustfmt::skip]\nmod cases {\n";
-    out += "use colony_generated_tests::multipaxos::catch_up::{check_all, heartbeat, reply};\n";
+    out += "use colony_generated_tests::multipaxos::catch_up::{check_all, heartbeat, reply, snapshot};\n";
     out += "use colony_generated_tests::walk::Scenario;\n";
-    for catch_up::Case { log, prior, table } in cases {
+    for catch_up::Case {
+        log,
+        peer_snapshot,
+        prior,
+        table,
+    } in cases
+    {
         let shown: Vec<String> = log.iter().map(|&v| ShowValue(v).to_string()).collect();
         let literals: Vec<String> = table
             .messages
@@ -305,8 +321,12 @@ pub fn catch_up_file(cases: &[catch_up::Case]) -> String {
             .map(|&m| catch_up_literal(m))
             .collect();
         let classes: Vec<String> = table.classes.iter().map(u8::to_string).collect();
+        let snapshotted = match peer_snapshot {
+            0 => String::new(),
+            k => format!(" and snapshotted through s{k}"),
+        };
         out += &format!(
-            "\n// The peer applied <<{}>>. Messages that may arrive: {}\n",
+            "\n// The peer applied <<{}>>{snapshotted}. Messages that may arrive: {}\n",
             shown.join(", "),
             literals.join(", ")
         );
@@ -330,6 +350,10 @@ pub fn catch_up_file(cases: &[catch_up::Case]) -> String {
                     format!("Some(({to}, Some({first})))"),
                     format!("-> catch-up?(from s{first})   no spec action"),
                 ),
+                Some((to, None)) if matches!(m, CatchUpMsg::Snapshot { .. }) => (
+                    format!("Some(({to}, None))"),
+                    format!("installs it, log through s{to}   Spec: InstallSnapshot(r1)"),
+                ),
                 Some((to, None)) => (
                     format!("Some(({to}, None))"),
                     format!(
@@ -340,8 +364,12 @@ pub fn catch_up_file(cases: &[catch_up::Case]) -> String {
                 ),
                 None => ("None".to_string(), "nothing".to_string()),
             };
+            let handler = match m {
+                CatchUpMsg::Snapshot { .. } => "Input::Snapshotted",
+                _ => "Replica::on_message",
+            };
             out += &format!(
-                "        ({from}, {}, {literal}), // {from} <- {} {shown}   impl: Replica::on_message\n",
+                "        ({from}, {}, {literal}), // {from} <- {} {shown}   impl: {handler}\n",
                 catch_up_literal(m),
                 catch_up_literal(m)
             );
@@ -358,5 +386,6 @@ fn catch_up_literal(m: CatchUpMsg) -> String {
             first_slot,
             entries,
         } => format!("reply({first_slot}, [{}, {}])", entries[0], entries[1]),
+        CatchUpMsg::Snapshot { last_slot } => format!("snapshot({last_slot})"),
     }
 }

@@ -3,13 +3,15 @@
 //!
 //! The spec treats every acceptor alike: quorums are all majorities, and no action names a
 //! particular acceptor (`SafeValues` looks at the promises of a quorum, whichever acceptors
-//! sent them). Only `1b` and `2b` messages name their sender.
+//! sent them; `Compact(a)` reads a replica's snapshot, not the acceptor's name). Only `1b` and
+//! `2b` messages name their sender; an acceptor's variables are `maxBal`, `votes` and
+//! `compacted`, all renamed together.
 
 use crate::reachable::AcceptorSymmetric;
-use colony_model::multipaxos::{Ballot, Msg, MultiPaxosState, Votes};
+use colony_model::multipaxos::{Ballot, Msg, MultiPaxosState, Slot, Votes};
 
 impl AcceptorSymmetric for MultiPaxosState {
-    type Signature = (Ballot, Votes, Vec<Msg>);
+    type Signature = (Ballot, Votes, Slot, Vec<Msg>);
 
     fn acceptor_count(&self) -> u8 {
         self.max_bal.len() as u8
@@ -23,7 +25,7 @@ impl AcceptorSymmetric for MultiPaxosState {
             .filter(|m| sender(m) == Some(a))
             .map(|&m| with_sender(m, 0))
             .collect();
-        (self.max_bal[i], self.votes[i], sent)
+        (self.max_bal[i], self.votes[i], self.compacted[i], sent)
     }
 
     fn rename(&self, order: &[u8]) -> MultiPaxosState {
@@ -39,6 +41,7 @@ impl AcceptorSymmetric for MultiPaxosState {
             renamed[usize::from(a)] = j as u8 + 1;
             next.max_bal[j] = self.max_bal[i];
             next.votes[j] = self.votes[i];
+            next.compacted[j] = self.compacted[i];
         }
         next.msgs = self
             .msgs

@@ -10,6 +10,7 @@ use colony::group::{Ballot, NodeId};
 use colony::multipaxos::{
     Command, Config, ConfigError, Durable, Entry, Input, Message, Ready, Replica, Slot,
     SnapshotTransfer, Vote, ENTRY_BYTES_MAX, IN_FLIGHT_BYTES_MAX, LOG_SLOTS_MAX, MESSAGE_BYTES_MAX,
+    READY_BYTES_MAX,
 };
 use std::collections::BTreeMap;
 
@@ -27,7 +28,7 @@ fn ballot(round: u32, proposer: u8) -> Ballot {
 }
 
 fn batch(text: &str) -> Entry {
-    Entry::Batch(vec![Command(text.as_bytes().to_vec())])
+    Entry::batch(vec![Command(text.as_bytes().to_vec())])
 }
 
 fn vote(round: u32, entry: Entry) -> Vote {
@@ -325,7 +326,7 @@ fn an_acceptor_holds_no_vote_past_the_log_bound_above_its_snapshot() {
 
 #[test]
 fn an_acceptor_whose_votes_would_pass_the_message_bound_does_not_promise() {
-    let large = Entry::Batch(vec![Command(vec![1; ENTRY_BYTES_MAX])]);
+    let large = Entry::batch(vec![Command(vec![1; ENTRY_BYTES_MAX])]);
     let count = MESSAGE_BYTES_MAX / ENTRY_BYTES_MAX;
     let mut replica = restarted(2, vec![large; count + 1], false);
     let prepare = |first_slot| Message::Prepare {
@@ -366,6 +367,39 @@ fn a_leader_keeps_its_bytes_in_flight_within_the_bound() {
     }
     assert_eq!(proposed_bytes, IN_FLIGHT_BYTES_MAX);
     assert_eq!(leader.pending_count(), 2, "the rest waits for room");
+}
+
+/// A proposal goes to every member, and a heartbeat resends every one in flight, but the
+/// members' copies share one batch: the step's distinct payload is the bytes in flight once.
+#[test]
+fn a_batch_sent_to_every_member_is_shared_not_copied() {
+    let mut leader = Replica::new(config(1), Durable::default()).unwrap();
+    let _ = lead(
+        &mut leader,
+        [(Slot(0), BTreeMap::new()), (Slot(0), BTreeMap::new())],
+    );
+    let ready = leader.propose(Command(vec![0; ENTRY_BYTES_MAX])).unwrap();
+    let accepts = ready
+        .messages
+        .iter()
+        .filter(|e| matches!(e.message, Message::Accept { .. }))
+        .count();
+    assert_eq!(accepts, MEMBERS.len(), "one proposal per member");
+    assert_eq!(ready.payload_bytes(), ENTRY_BYTES_MAX, "counted once");
+    let mut resent = None;
+    for _ in 0..config(1).heartbeat_ticks {
+        let ready = leader.step(Input::Tick);
+        if !ready.messages.is_empty() {
+            resent = Some(ready);
+        }
+    }
+    let resent = resent.expect("a heartbeat within heartbeat_ticks");
+    assert!(
+        resent.messages.len() > MEMBERS.len(),
+        "heartbeats and resends"
+    );
+    assert_eq!(resent.payload_bytes(), ENTRY_BYTES_MAX);
+    assert!(resent.payload_bytes() <= READY_BYTES_MAX);
 }
 
 #[test]

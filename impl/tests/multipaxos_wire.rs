@@ -54,7 +54,7 @@ fn command() -> impl Strategy<Value = Command> {
 fn entry() -> impl Strategy<Value = Entry> {
     prop_oneof![
         1 => Just(Entry::NoOp),
-        4 => vec(command(), 1..4).prop_map(Entry::Batch),
+        4 => vec(command(), 1..4).prop_map(Entry::batch),
     ]
 }
 
@@ -163,7 +163,7 @@ garbage_is_refused_or_canonical!(any_bytes() => Message, HardState, (Slot, Vote)
 // Bounds: every item at a bound is accepted, and one past it refused, naming the bound.
 
 fn batch(commands: usize, bytes_each: usize) -> Entry {
-    Entry::Batch(vec![Command(vec![7; bytes_each]); commands])
+    Entry::batch(vec![Command(vec![7; bytes_each]); commands])
 }
 
 fn accept(entry: Entry) -> Message {
@@ -228,7 +228,7 @@ fn a_message_one_past_a_bound_is_refused_naming_it() {
             "ENTRY_COMMANDS_MAX",
         ),
         (
-            accept(Entry::Batch(vec![
+            accept(Entry::batch(vec![
                 Command(vec![7; ENTRY_BYTES_MAX / 2]),
                 Command(vec![7; ENTRY_BYTES_MAX / 2 + 1]),
             ])),
@@ -239,7 +239,7 @@ fn a_message_one_past_a_bound_is_refused_naming_it() {
             "ENTRY_BYTES_MAX",
         ),
         (
-            accept(Entry::Batch(vec![])),
+            accept(Entry::batch(vec![])),
             WireError::EmptyBatch,
             "a batch of no commands",
         ),
@@ -335,7 +335,7 @@ fn a_slot_or_an_entry_past_a_bound_inside_a_message_is_refused() {
         )]),
         compacted: Slot(0),
     };
-    let empty = || Entry::Batch(vec![]);
+    let empty = || Entry::batch(vec![]);
     let cases = [
         (
             promise(0, Entry::NoOp),
@@ -530,7 +530,7 @@ fn a_promise_encodes_its_votes_as_a_count_then_slot_and_vote_in_slot_order_then_
             Slot(3),
             Vote {
                 ballot: b(0, 1),
-                entry: Entry::Batch(vec![Command(b"ab".to_vec())]),
+                entry: Entry::batch(vec![Command(b"ab".to_vec())]),
             },
         ),
     ]);
@@ -556,7 +556,7 @@ fn an_accept_encodes_its_entry_as_a_variant_then_its_commands() {
     let accept = Message::Accept {
         ballot: b(0, 1),
         slot: Slot(130),
-        entry: Entry::Batch(vec![Command(vec![]), Command(vec![0xff])]),
+        entry: Entry::batch(vec![Command(vec![]), Command(vec![0xff])]),
     };
     // Slot 130 is the varint 0x82 0x01; the batch holds two commands, of 0 and 1 bytes.
     pinned(&accept, &[2, 2, 0, 1, 0x82, 0x01, 1, 2, 0, 1, 0xff]);
@@ -594,7 +594,7 @@ fn a_catch_up_request_encodes_as_version_variant_and_first_slot() {
 fn a_catch_up_encodes_as_version_variant_first_slot_and_entries() {
     let reply = Message::CatchUp {
         first_slot: Slot(3),
-        entries: vec![Entry::NoOp, Entry::Batch(vec![Command(b"x".to_vec())])],
+        entries: vec![Entry::NoOp, Entry::batch(vec![Command(b"x".to_vec())])],
     };
     pinned(&reply, &[2, 6, 3, 2, 0, 1, 1, 1, b'x']);
 }
@@ -613,7 +613,7 @@ fn a_hard_state_encodes_as_two_options() {
 fn a_vote_encodes_as_its_slot_then_ballot_and_entry() {
     let vote = Vote {
         ballot: b(1, 2),
-        entry: Entry::Batch(vec![Command(b"v".to_vec())]),
+        entry: Entry::batch(vec![Command(b"v".to_vec())]),
     };
     pinned(&(Slot(4), vote), &[2, 4, 1, 2, 1, 1, 1, b'v']);
 }

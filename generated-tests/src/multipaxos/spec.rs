@@ -142,7 +142,7 @@ pub fn promise(acc: u8, bal: i8, v: [SpecVote; SLOTS], compacted: u8, n: u8) -> 
 pub fn entry(v: i8) -> Entry {
     match v {
         0 => Entry::NoOp,
-        v if v > 0 => Entry::Batch(vec![Command(format!("c{v}").into_bytes())]),
+        v if v > 0 => Entry::batch(vec![Command(format!("c{v}").into_bytes())]),
         _ => panic!("None is not a value"),
     }
 }

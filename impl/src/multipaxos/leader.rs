@@ -244,7 +244,7 @@ impl Leader {
                 break;
             }
             let budget = IN_FLIGHT_BYTES_MAX.saturating_sub(in_flight_bytes);
-            let entry = Entry::Batch(take_batch(&mut self.pending, &limits, budget));
+            let entry = Entry::batch(take_batch(&mut self.pending, &limits, budget));
             in_flight_bytes += entry.bytes();
             proposals.insert(*next_slot, entry.clone());
             proposed.push((*next_slot, entry));

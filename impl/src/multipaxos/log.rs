@@ -3,6 +3,7 @@
 use crate::group::Ballot;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// A position in the log. Slots start at [`Slot::FIRST`], as the spec's `1..NumSlots`;
 /// `Slot(0)`, the default, is the position before the first, which bounds what covers nothing
@@ -30,12 +31,16 @@ pub struct Command(#[serde(with = "serde_bytes")] pub Vec<u8>);
 /// The value decided in one slot: the spec's `Value`, which is `NoOp` or a command. Here a
 /// command is a batch: the leader packs the client commands waiting for a slot into one entry,
 /// so that one round of phase 2 decides all of them.
+///
+/// A batch is shared, not copied: the same entry goes in a proposal to every member, in every
+/// vote, in the learner's log and in a heartbeat's resends, and cloning an `Entry` copies a
+/// pointer, so that a `Ready` broadcasting a 1 MiB entry to 7 members holds it once.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Entry {
     /// Spec: `NoOp`, which a new leader proposes in a hole of the log.
     NoOp,
     /// Spec: a `Command`. One or more client commands, applied in this order.
-    Batch(Vec<Command>),
+    Batch(Arc<[Command]>),
 }
 
 impl Entry {
@@ -45,6 +50,11 @@ impl Entry {
             Entry::NoOp => &[],
             Entry::Batch(commands) => commands,
         }
+    }
+
+    /// A batch of `commands`, in this order.
+    pub fn batch(commands: Vec<Command>) -> Entry {
+        Entry::Batch(commands.into())
     }
 
     /// The command bytes of the entry: what the byte bounds of messages and pipelines count.

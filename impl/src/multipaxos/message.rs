@@ -83,6 +83,19 @@ pub enum Message {
 }
 
 impl Message {
+    /// The entries the message carries: its proposal's, its vote's, a promise's votes', a
+    /// catch-up reply's.
+    pub fn entries(&self) -> Vec<&Entry> {
+        match self {
+            Message::Accept { entry, .. } | Message::Accepted { entry, .. } => vec![entry],
+            Message::Promise { votes, .. } => votes.values().map(|vote| &vote.entry).collect(),
+            Message::CatchUp { entries, .. } => entries.iter().collect(),
+            Message::Prepare { .. }
+            | Message::Heartbeat { .. }
+            | Message::CatchUpRequest { .. } => Vec::new(),
+        }
+    }
+
     /// The ballot the message speaks for, if it is a leader's (`Prepare`, `Accept`,
     /// `Heartbeat`): receiving one tells a replica that the ballot's proposer wants to lead.
     pub fn leader_ballot(&self) -> Option<Ballot> {

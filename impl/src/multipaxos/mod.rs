@@ -92,6 +92,13 @@ pub const LOG_SLOTS_MAX: u64 = 4096;
 /// ([`IN_FLIGHT_BYTES_MAX`]: four full pipelines fit).
 pub const MESSAGE_BYTES_MAX: usize = 16 * ENTRY_BYTES_MAX;
 
+/// The most distinct command bytes the messages of one [`Ready`] carry ([`Ready::payload_bytes`]):
+/// what one step may ask the caller to send, counting a batch once however many members it goes
+/// to (entries are shared, not copied). The largest is a new leader's first proposals, one entry
+/// per slot its quorum reported, which is at most a promise's worth from each member of the
+/// largest quorum (4 of 7); a heartbeat resends those too until they are decided.
+pub const READY_BYTES_MAX: usize = (crate::group::MEMBERS_MAX / 2 + 1) * MESSAGE_BYTES_MAX;
+
 /// The most command bytes a leader has proposed and not yet seen decided, alongside its
 /// `slots_in_flight_max`: what a heartbeat resends, and so the most bytes one step sends to each
 /// member (a proposal is resent until it is decided). A single entry may reach it alone.

@@ -102,6 +102,23 @@ pub struct Ready {
 }
 
 impl Ready {
+    /// The distinct command bytes the messages carry: a batch sent to several members, or in
+    /// several messages, counts once, since every copy shares it. At most
+    /// [`super::READY_BYTES_MAX`].
+    pub fn payload_bytes(&self) -> usize {
+        let mut seen = std::collections::BTreeSet::new();
+        self.messages
+            .iter()
+            .flat_map(|envelope| envelope.message.entries())
+            .filter_map(|entry| match entry {
+                Entry::Batch(commands) => Some(commands),
+                Entry::NoOp => None,
+            })
+            .filter(|commands| seen.insert(std::sync::Arc::as_ptr(commands).cast::<u8>() as usize))
+            .map(|commands| commands.iter().map(|c| c.0.len()).sum::<usize>())
+            .sum()
+    }
+
     /// True when the caller has nothing to do.
     pub fn is_empty(&self) -> bool {
         self.hard_state.is_none()

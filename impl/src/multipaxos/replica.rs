@@ -8,7 +8,9 @@ use super::learner::Learner;
 use super::log::{Command, Entry, Slot, Vote};
 use super::message::Message;
 use super::ready::{Durable, Envelope, HardState, Ready, SnapshotTransfer};
-use super::{CATCH_UP_ENTRIES_MAX, COMMAND_BYTES_MAX, LOG_SLOTS_MAX, MESSAGE_BYTES_MAX};
+use super::{
+    CATCH_UP_ENTRIES_MAX, COMMAND_BYTES_MAX, LOG_SLOTS_MAX, MESSAGE_BYTES_MAX, READY_BYTES_MAX,
+};
 use crate::group::{quorum_size, Ballot, NodeId};
 use std::collections::BTreeSet;
 
@@ -255,6 +257,13 @@ impl Replica {
             "every slot that joins the decided prefix is reported once, but those a snapshot \
              installed"
         );
+        if cfg!(debug_assertions) {
+            let bytes = ready.payload_bytes();
+            assert!(
+                bytes <= READY_BYTES_MAX,
+                "a step sends {bytes} distinct command bytes, past READY_BYTES_MAX"
+            );
+        }
         let beyond = decided_through.0 - self.learner.base().0;
         if !ready.decided.is_empty() && beyond >= self.config.snapshot_interval_slots {
             ready.snapshot_wanted = Some(decided_through);

@@ -335,7 +335,7 @@ fn check_entry(entry: &Entry) -> Result<(), WireError> {
         });
     }
     let mut bytes = 0;
-    for command in commands {
+    for command in commands.iter() {
         if command.0.len() > COMMAND_BYTES_MAX {
             return Err(WireError::CommandTooLong {
                 bytes: command.0.len(),

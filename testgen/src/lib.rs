@@ -9,6 +9,10 @@
 //! roles in cells of 3, 5 and 7. For a cell of 3 every combination is a `#[test]` of its own,
 //! with its trace; for 5 and 7 combinations are folded by interchangeable senders and each
 //! scenario is one table-driven test that walks all of them ([`tables`]).
+//!
+//! [`dimensions`] lists every dimension a scenario varies (ballots, owners, slots, commands
+//! waiting, stale messages, duplicates, cell sizes, value shapes, ...), the values the generated
+//! cases reach in each, and what they do not reach.
 
 #![deny(missing_docs)]
 
@@ -17,6 +21,7 @@ use colony_model::paxos::{Constants, Msg, PaxosModel};
 
 pub mod acceptor;
 pub mod cell;
+pub mod dimensions;
 pub mod learner;
 pub mod multipaxos;
 pub mod proposer;

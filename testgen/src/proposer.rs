@@ -24,7 +24,7 @@
 //! **Where the promise sets come from.** For a cell of 3 (either ballot) and for ballot 1 in
 //! every cell, they are read from every reachable state of the model whose highest ballot is
 //! the proposer's. For cells of 5 and 7 and ballot 2 that space is too large, and
-//! [`promises_from_votes`] takes them from the reachable states of the model with ballots `0..1`
+//! `promises_from_votes` takes them from the reachable states of the model with ballots `0..1`
 //! instead, which gives exactly the same sets (a test checks it for a cell of 3):
 //!
 //! - Once an acceptor promised the highest ballot `B` it can no longer promise or vote in a
@@ -160,7 +160,7 @@ pub type Table = TableCase<(u8, Vec<Value>)>;
 /// The table-driven cases of the proposer of ballot `b` for a cell of `n`, and the report row.
 /// `reachable` is [`crate::reachable::up_to_acceptor_permutation`] of the bounded model
 /// (ballots `0..1`): for ballot 1 the promise sets are read from its messages, for ballot 2 from
-/// its acceptors' votes ([`promises_from_votes`]). Promises that report the same vote are
+/// its acceptors' votes (`promises_from_votes`). Promises that report the same vote are
 /// interchangeable.
 pub fn tables(n: u8, b: Ballot, reachable: &[PaxosState]) -> (Vec<Table>, Row) {
     let sets = reachable

@@ -2,12 +2,10 @@
 
 pub use crate::spec::m1b;
 use crate::spec::{ballot, proposer_of, value, SpecMsg};
-use crate::walk::{bit, ensure_eq, walk, Replay, Scenario};
+use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
 use colony::group::{Ballot, NodeId};
 use colony::paxos::{Config, Envelope, HardState, Input, Message, Node, Vote};
-
-/// The spec ballot the proposer under test drives.
-const BALLOT: i8 = 1;
+use colony_model::deliveries::COPIES_MAX;
 
 /// The value the client asks the proposer to propose: `v2`.
 const CLIENT_VALUE: u8 = 2;
@@ -21,7 +19,7 @@ pub type Step<'a> = (SpecMsg, &'a [u8]);
 /// promise, and asserts after each that the node proposes exactly when the spec first allows it,
 /// a value the spec allows, to every member, and never again.
 pub fn check(n: u8, steps: &[Step<'_>]) {
-    let mut proposer = Proposer::start(n);
+    let mut proposer = Proposer::start(n, 1);
     for (index, &(deliver, allowed)) in steps.iter().enumerate() {
         if let Err(fault) = proposer.hear(deliver, allowed) {
             panic!("step {}: {fault}", index + 1);
@@ -35,14 +33,28 @@ pub fn check(n: u8, steps: &[Step<'_>]) {
 /// other set it is not enabled. At each step the node must propose an allowed value exactly
 /// when a proposal is first allowed, and never again.
 pub fn check_all(n: u8, scenario: &Scenario<'_>, allowed: &[(u8, &[u8])], combinations: u64) {
+    check_all_in(n, 1, COPIES_MAX, scenario, allowed, combinations);
+}
+
+/// [`check_all`] for the proposer of spec ballot `b`, delivering each promise at most
+/// `copies_max` times. The node restarts knowing it started round `b - 1`, so that the ballot
+/// it starts is round `b`; `allowed` lists the values `Phase2a(b, v)` allows.
+pub fn check_all_in(
+    n: u8,
+    b: i8,
+    copies_max: usize,
+    scenario: &Scenario<'_>,
+    allowed: &[(u8, &[u8])],
+    combinations: u64,
+) {
     let start = Walker {
-        proposer: Proposer::start(n),
+        proposer: Proposer::start(n, b),
         messages: scenario.messages,
         allowed,
         heard: 0,
         proposed: false,
     };
-    walk(scenario, start, combinations);
+    walk_with_copies(scenario, copies_max, start, combinations);
 }
 
 #[derive(Clone)]
@@ -66,7 +78,7 @@ impl Replay for Walker<'_> {
     }
 }
 
-/// The proposer of spec ballot 1, started.
+/// The proposer of a spec ballot, started.
 #[derive(Clone)]
 struct Proposer {
     n: u8,
@@ -76,17 +88,24 @@ struct Proposer {
 }
 
 impl Proposer {
-    /// Starts the proposer with the client's value and checks `Phase1a(1)`.
-    fn start(n: u8) -> Proposer {
+    /// Starts the proposer of spec ballot `b` with the client's value and checks `Phase1a(b)`.
+    /// For `b` above 1 the node restarts from a hard state saying it started round `b - 1`
+    /// (a proposer remembers only the round, not who owned the ballot), so that the next round
+    /// it starts is `b`.
+    fn start(n: u8, b: i8) -> Proposer {
+        assert!(b >= 1, "the proposer under test starts ballot 1 or above");
         let members: Vec<NodeId> = (1..=n).map(NodeId).collect();
         let config = Config {
-            id: proposer_of(BALLOT, n),
+            id: proposer_of(b, n),
             members: members.clone(),
             retry_ticks: 1_000,
         };
-        let mut node =
-            Node::new(config, HardState::default()).expect("the cell's configuration is valid");
-        let the_ballot = ballot(BALLOT, n).expect("ballot 1 exists");
+        let restarted = HardState {
+            round_started_max: (b >= 2).then(|| (b - 1) as u32),
+            ..HardState::default()
+        };
+        let mut node = Node::new(config, restarted).expect("the cell's configuration is valid");
+        let the_ballot = ballot(b, n).expect("the ballot exists");
         let started = node.step(Input::Propose(value(CLIENT_VALUE)));
         let round = HardState {
             round_started_max: Some(the_ballot.round),
@@ -100,7 +119,7 @@ impl Proposer {
         assert_eq!(
             started.messages,
             broadcast(&members, &Message::Prepare { ballot: the_ballot }),
-            "Phase1a(1)"
+            "Phase1a({b})"
         );
         Proposer {
             n,
@@ -161,7 +180,8 @@ impl Proposer {
         ensure_eq(*ballot, self.ballot, "the proposal's ballot")?;
         if !allowed.iter().any(|&v| value(v) == *proposed) {
             return Err(format!(
-                "Phase2a(1, v) allows v in {allowed:?}, the node proposed {proposed}"
+                "Phase2a({}, v) allows v in {allowed:?}, the node proposed {proposed}",
+                self.ballot.round
             ));
         }
         let accept = Message::Accept {

@@ -55,6 +55,55 @@ fn json_has_the_counts_and_no_violations() {
     assert_eq!(report["depth"], 17);
     assert!(report["seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(report["violations"], serde_json::json!([]));
+    assert_eq!(report["stopped_at_max_states"], false);
+}
+
+/// A bug that makes the two-slot space explode (an unbounded run of it used all 24 GB of the
+/// development machine) stops at the state bound: exit status 3, the states explored in the
+/// summary, and a last line naming the bound and how to raise it.
+#[test]
+fn a_search_stops_at_the_state_bound_with_a_message() {
+    let args = [
+        "check",
+        "--config",
+        "tla/MultiPaxos_a3_r1_c1_b1_s2.cfg",
+        "--bug",
+        "vote-below-promise",
+        "--max-states",
+        "20000",
+        "--quiet",
+    ];
+    let output = colony_model(&args);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let message = stderr(&output);
+    let last = message.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: stopped at the state bound --max-states 20000 after "),
+        "{last}"
+    );
+    assert!(last.contains("raise it with --max-states N"), "{last}");
+    let summary = stdout(&output);
+    let summary = summary.lines().last().unwrap();
+    let distinct: usize = summary
+        .split(": ")
+        .nth(1)
+        .and_then(|counts| counts.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no distinct states in {summary}"));
+    // The checker looks at the count every few milliseconds, so it may pass the bound by a
+    // little; the space itself has millions of states.
+    assert!((20_000..200_000).contains(&distinct), "{summary}");
+}
+
+#[test]
+fn a_state_bound_of_zero_is_refused() {
+    let output = colony_model(&["check", "--config", B1, "--max-states", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--max-states"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

@@ -4,7 +4,10 @@
 #![allow(dead_code)]
 
 use colony_model::cfg::Config;
-use colony_model::check::{check, CheckOptions, Counterexample, Outcome, Representative, Search};
+use colony_model::check::{
+    check, CheckOptions, Counterexample, Outcome, Representative, Search,
+    DISTINCT_STATES_MAX_DEFAULT,
+};
 use colony_model::multipaxos::{self, MultiPaxosModel};
 use colony_model::paxos::{representative, Bug, PaxosModel};
 use stateright::Model;
@@ -58,8 +61,14 @@ where
         symmetry,
         threads: 1,
         progress_interval: Duration::from_secs(3600),
+        distinct_states_max: DISTINCT_STATES_MAX_DEFAULT,
     };
-    check(model, &options, &mut |_, _| {})
+    let outcome = check(model, &options, &mut |_, _| {});
+    assert!(
+        !outcome.stopped_at_bound,
+        "a test's search must explore its whole space"
+    );
+    outcome
 }
 
 /// The model of `Paxos_a3_v2_b1.cfg` with `bug`, and the first counterexample the breadth-first

@@ -27,14 +27,24 @@ fn states() -> Vec<State> {
 }
 
 /// No condition, each single condition, and pairs whose order decides which fails first.
+///
+/// `Equals` on `a` meets, from the states of [`states`], a value of the same type and the same
+/// value (`Int(1)`, `Bytes('x')`, `Bool(true)`), of the same type and another value (`Int(7)`,
+/// `Bytes('y')`, `Bool(false)`), and of another type; on `b`, the same and another integer.
+/// Without the second kind, a check that compares only the types of the values would pass.
 fn condition_lists() -> Vec<Vec<Condition>> {
     let singles = [
         Condition::Exists(0),
         Condition::Absent(0),
         Condition::Equals(0, Value::Int(1)),
+        Condition::Equals(0, Value::Int(7)),
         Condition::Equals(0, Value::Bytes('x')),
+        Condition::Equals(0, Value::Bytes('y')),
+        Condition::Equals(0, Value::Bool(true)),
+        Condition::Equals(0, Value::Bool(false)),
         Condition::Exists(1),
         Condition::Equals(1, Value::Int(2)),
+        Condition::Equals(1, Value::Int(3)),
     ];
     let mut lists = vec![vec![]];
     lists.extend(singles.iter().map(|&c| vec![c]));

@@ -9,6 +9,10 @@
 //! roles in cells of 3, 5 and 7. For a cell of 3 every combination is a `#[test]` of its own,
 //! with its trace; for 5 and 7 combinations are folded by interchangeable senders and each
 //! scenario is one table-driven test that walks all of them ([`tables`]).
+//!
+//! [`dimensions`] lists every dimension a scenario varies (ballots, owners, slots, commands
+//! waiting, stale messages, duplicates, cell sizes, value shapes, ...), the values the generated
+//! cases reach in each, and what they do not reach.
 
 #![deny(missing_docs)]
 
@@ -17,6 +21,7 @@ use colony_model::paxos::{Constants, Msg, PaxosModel};
 
 pub mod acceptor;
 pub mod cell;
+pub mod dimensions;
 pub mod learner;
 pub mod multipaxos;
 pub mod proposer;
@@ -71,7 +76,6 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         let reachable = reachable::up_to_acceptor_permutation(&bounded_model(n));
         let (acceptor_tables, acceptor_row) = acceptor::tables(n, &reachable);
         let (learner_tables, learner_row) = learner::tables(n);
-        let (proposer_tables, proposer_row) = proposer::tables(n, &reachable);
         files.extend([
             file(
                 format!("acceptor_n{n}.rs"),
@@ -81,12 +85,16 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
                 format!("learner_n{n}.rs"),
                 render_tables::learner_file(n, &learner_tables),
             ),
-            file(
-                format!("proposer_n{n}.rs"),
-                render_tables::proposer_file(n, &proposer_tables),
-            ),
         ]);
-        rows.extend([acceptor_row, learner_row, proposer_row]);
+        rows.extend([acceptor_row, learner_row]);
+        for b in proposer::BALLOTS {
+            let (proposer_tables, proposer_row) = proposer::tables(n, b, &reachable);
+            files.push(file(
+                proposer_file_name(n, b),
+                render_tables::proposer_file(n, b, &proposer_tables),
+            ));
+            rows.push(proposer_row);
+        }
     }
     let (multipaxos_files, multipaxos_rows) = multipaxos::generate();
     files.extend(multipaxos_files);
@@ -114,6 +122,7 @@ fn role_order(role: &str) -> usize {
         "acceptor",
         "learner",
         "proposer",
+        "proposer b2",
         "mp follower",
         "mp follower k1",
         "mp leader b1",
@@ -153,17 +162,39 @@ fn every_combination_a_test(n: u8) -> (Vec<GeneratedFile>, Vec<Row>) {
     }));
     let (proposer_scenarios, proposer_row) = proposer::cases(n);
     let proposer_file = render::proposer_file(n, &proposer_scenarios);
-    files.push(file(format!("proposer_n{n}.rs"), proposer_file));
-    (files, vec![row, learner_row, proposer_row])
+    files.push(file(proposer_file_name(n, proposer::BALLOT), proposer_file));
+    // The proposer of ballot 2 is table-driven in a cell of 3 too (see `proposer::BALLOTS`).
+    let (tables, proposer_b2_row) = proposer::unfolded_tables(n, 2);
+    files.push(file(
+        proposer_file_name(n, 2),
+        render_tables::proposer_file(n, 2, &tables),
+    ));
+    (files, vec![row, learner_row, proposer_row, proposer_b2_row])
+}
+
+/// `proposer_n3.rs` for the proposer of ballot 1, as before ballot 2 was added, and
+/// `proposer_n3_b2.rs`.
+fn proposer_file_name(n: u8, b: colony_model::paxos::Ballot) -> String {
+    if b == 1 {
+        format!("proposer_n{n}.rs")
+    } else {
+        format!("proposer_n{n}_b{b}.rs")
+    }
 }
 
 /// The bounded configuration prior states and expectations come from: `n` acceptors, 2 values,
 /// ballots `0..1`, no invariant (the generator asks for transitions, not verdicts).
 pub(crate) fn bounded_model(n: u8) -> PaxosModel {
+    model_with_ballots(n, 1)
+}
+
+/// [`bounded_model`] with ballots `0..max_ballot`: with 2, the constants of
+/// `Paxos_a3_v2_b2.cfg` for a cell of 3.
+pub(crate) fn model_with_ballots(n: u8, max_ballot: colony_model::paxos::Ballot) -> PaxosModel {
     let constants = Constants {
         num_acceptors: n,
         num_values: 2,
-        max_ballot: 1,
+        max_ballot,
     };
     PaxosModel::new(constants, Vec::new(), None)
 }

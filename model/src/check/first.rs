@@ -6,9 +6,16 @@
 //! report "holds" once it has failed, so the discovery that stands is the first one, which in a
 //! single-threaded breadth-first search is a shortest counterexample (as TLC's would be). The
 //! search still goes on, so every other invariant gets its own first counterexample too.
+//!
+//! It also lets the caller stop the search: once `stop` is set, no state has a successor and
+//! no invariant is evaluated any more, so the checker drains the states it has queued at once
+//! and finishes (stateright has no other way to stop a running search; its own
+//! `target_state_count` bounds the states generated, repeats included, not the distinct states
+//! that fill memory).
 
 use stateright::{Expectation, Model, Property};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// The most invariants one model may have (the size of the condition table below).
 pub const PROPERTIES_MAX: usize = 16;
@@ -18,11 +25,13 @@ pub struct FirstCounterexample<M: Model> {
     inner: M,
     properties: Vec<Property<M>>,
     violated: Vec<AtomicBool>,
+    stop: Arc<AtomicBool>,
 }
 
 impl<M: Model> FirstCounterexample<M> {
-    /// Wraps `inner`, whose properties must all be `always` invariants.
-    pub fn new(inner: M) -> Self {
+    /// Wraps `inner`, whose properties must all be `always` invariants; the search stops once
+    /// `stop` is set.
+    pub fn new(inner: M, stop: Arc<AtomicBool>) -> Self {
         let properties = inner.properties();
         assert!(
             properties.len() <= PROPERTIES_MAX,
@@ -36,6 +45,7 @@ impl<M: Model> FirstCounterexample<M> {
             inner,
             properties,
             violated,
+            stop,
         }
     }
 }
@@ -49,7 +59,9 @@ impl<M: Model> Model for FirstCounterexample<M> {
     }
 
     fn actions(&self, state: &M::State, actions: &mut Vec<M::Action>) {
-        self.inner.actions(state, actions);
+        if !self.stop.load(Ordering::Relaxed) {
+            self.inner.actions(state, actions);
+        }
     }
 
     fn next_state(&self, state: &M::State, action: M::Action) -> Option<M::State> {
@@ -73,7 +85,8 @@ type Condition<M> = fn(&FirstCounterexample<M>, &<M as Model>::State) -> bool;
 
 /// The `I`-th invariant of the inner model, reported as holding once it has failed.
 fn condition<M: Model, const I: usize>(model: &FirstCounterexample<M>, state: &M::State) -> bool {
-    if model.violated[I].load(Ordering::Relaxed) {
+    // A stopped search reports nothing new: the states it still drains were never expanded.
+    if model.violated[I].load(Ordering::Relaxed) || model.stop.load(Ordering::Relaxed) {
         return true;
     }
     let holds = (model.properties[I].condition)(&model.inner, state);

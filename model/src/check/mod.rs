@@ -8,7 +8,18 @@ use serde::Serialize;
 use stateright::{Checker, Model, Path, Property};
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The default bound on the distinct states a search may find before it stops: 10 million.
+/// Found states cost memory: the queue of states still to expand, the fingerprints of those
+/// seen, the bookkeeping to rebuild paths. A bug that makes the two-slot Multi-Paxos space
+/// explode (`--bug vote-below-promise` on `MultiPaxos_a3_r1_c1_b1_s2.cfg`, breadth-first) took
+/// 2.3 GB at 3 million distinct states and 7.7 GB at 10 million, about 770 bytes a state, where
+/// the unbounded run used all 24 GB of the development machine; 10 million keeps such a run
+/// to about a third of that. Every configuration in `tla/` has fewer than a million states.
+pub const DISTINCT_STATES_MAX_DEFAULT: usize = 10_000_000;
 
 /// The search strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -48,6 +59,9 @@ pub struct CheckOptions<M: Model> {
     pub threads: usize,
     /// How often to report progress.
     pub progress_interval: Duration,
+    /// The search stops once it has found this many distinct states (it may find a few more
+    /// before it notices: it looks every few milliseconds).
+    pub distinct_states_max: usize,
 }
 
 /// The result of a completed run.
@@ -58,9 +72,14 @@ pub struct Outcome<M: Model> {
     pub elapsed: Duration,
     /// A counterexample path per violated invariant, in the model's property order.
     pub violations: Vec<(&'static str, Counterexample<M>)>,
+    /// True when the search stopped at [`CheckOptions::distinct_states_max`] before it had
+    /// explored every reachable state: the counts are then not TLC's, and an invariant with no
+    /// counterexample holds only in the states explored.
+    pub stopped_at_bound: bool,
 }
 
-/// Checks `model` to completion, calling `on_progress` every `progress_interval`.
+/// Checks `model` to completion or to `distinct_states_max`, calling `on_progress` every
+/// `progress_interval`.
 pub fn check<M>(
     model: M,
     options: &CheckOptions<M>,
@@ -80,26 +99,27 @@ where
         "stateright applies symmetry in depth-first search only"
     );
     let property_names: Vec<&'static str> = model.properties().iter().map(|p| p.name).collect();
-    let mut builder = FirstCounterexample::new(model)
+    assert!(
+        options.distinct_states_max >= 1,
+        "a bound of at least one state"
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut builder = FirstCounterexample::new(model, Arc::clone(&stop))
         .checker()
         .threads(options.threads);
     if let Some(representative) = options.symmetry {
         builder = builder.symmetry_fn(representative);
     }
     let start = Instant::now();
-    let (counts, discoveries) = match options.search {
-        Search::Bfs => wait(
-            builder.spawn_bfs(),
-            start,
-            options.progress_interval,
-            on_progress,
-        ),
-        Search::Dfs => wait(
-            builder.spawn_dfs(),
-            start,
-            options.progress_interval,
-            on_progress,
-        ),
+    let watch = Watch {
+        start,
+        interval: options.progress_interval,
+        distinct_states_max: options.distinct_states_max,
+        stop: &stop,
+    };
+    let (counts, discoveries, stopped_at_bound) = match options.search {
+        Search::Bfs => wait(builder.spawn_bfs(), &watch, on_progress),
+        Search::Dfs => wait(builder.spawn_dfs(), &watch, on_progress),
     };
     let elapsed = start.elapsed();
     let mut violations: Vec<_> = discoveries.into_iter().collect();
@@ -108,18 +128,29 @@ where
         counts,
         elapsed,
         violations,
+        stopped_at_bound,
     }
+}
+
+/// What [`wait`] watches a running search for.
+struct Watch<'a> {
+    start: Instant,
+    interval: Duration,
+    distinct_states_max: usize,
+    stop: &'a AtomicBool,
 }
 
 type Discoveries<M> =
     std::collections::HashMap<&'static str, Path<<M as Model>::State, <M as Model>::Action>>;
 
+/// Waits for the checker's threads, reporting progress, and stops the search once it has found
+/// `distinct_states_max` distinct states; returns the counts, the counterexamples, and whether
+/// it stopped the search.
 fn wait<M, C>(
     mut checker: C,
-    start: Instant,
-    interval: Duration,
+    watch: &Watch<'_>,
     on_progress: &mut dyn FnMut(Counts, Duration),
-) -> (Counts, Discoveries<M>)
+) -> (Counts, Discoveries<M>, bool)
 where
     M: Model,
     M::State: Clone + PartialEq + Hash,
@@ -128,18 +159,24 @@ where
 {
     let handles = checker.handles();
     let poll = Duration::from_millis(5);
-    let mut next_report = start + interval;
+    let mut next_report = watch.start + watch.interval;
     while !handles.iter().all(|handle| handle.is_finished()) {
         std::thread::sleep(poll);
+        if checker.unique_state_count() >= watch.distinct_states_max {
+            watch.stop.store(true, Ordering::Relaxed);
+        }
         if Instant::now() >= next_report {
-            on_progress(counts_of(&checker), start.elapsed());
-            next_report += interval;
+            on_progress(counts_of(&checker), watch.start.elapsed());
+            next_report += watch.interval;
         }
     }
     for handle in handles {
         handle.join().expect("a checker thread panicked");
     }
-    (counts_of(&checker), checker.discoveries())
+    // Stateright rebuilds each counterexample by replaying its actions through the model, which
+    // a stopped model would refuse: let it take actions again first.
+    let stopped = watch.stop.swap(false, Ordering::Relaxed);
+    (counts_of(&checker), checker.discoveries(), stopped)
 }
 
 fn counts_of<M: Model, C: Checker<M>>(checker: &C) -> Counts {

@@ -4,7 +4,7 @@
 use super::{constants_text, thousands, with_model, CliModel, Loaded, ModelArgs};
 use clap::Args;
 use colony_model::cfg::Config;
-use colony_model::check::{check, CheckOptions, Counts, Search};
+use colony_model::check::{check, CheckOptions, Counts, Search, DISTINCT_STATES_MAX_DEFAULT};
 use colony_model::{tlc, ModelError};
 use std::path::Path;
 use std::process::ExitCode;
@@ -52,6 +52,7 @@ fn bench_model<M: CliModel>(
         symmetry: None,
         threads: 1,
         progress_interval: Duration::from_secs(3600),
+        distinct_states_max: DISTINCT_STATES_MAX_DEFAULT,
     };
     let mut model_times = Vec::new();
     let mut model_counts = Counts::default();

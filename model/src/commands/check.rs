@@ -4,7 +4,9 @@
 use super::{constants_text, thousands, with_model, CliModel, Loaded, ModelArgs};
 use clap::Args;
 use colony_model::cfg::Config;
-use colony_model::check::{check, CheckOptions, Counts, Outcome, Search};
+use colony_model::check::{
+    check, CheckOptions, Counts, Outcome, Search, DISTINCT_STATES_MAX_DEFAULT,
+};
 use colony_model::trace::{SpecTrace, Trace};
 use colony_model::ModelError;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -39,7 +41,16 @@ pub struct CheckArgs {
     /// No progress display.
     #[arg(long)]
     quiet: bool,
+    /// Stop once this many distinct states are found (exit status 3), so that a bug that makes
+    /// the space explode ends with a message instead of exhausting memory.
+    #[arg(long, value_name = "N", default_value_t = DISTINCT_STATES_MAX_DEFAULT,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_states: usize,
 }
+
+/// The exit status of a search stopped at `--max-states`: not 1 (an invariant violated) nor 2
+/// (bad arguments), since the search did not finish.
+pub const EXIT_STOPPED_AT_BOUND: u8 = 3;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -51,6 +62,8 @@ struct Report<'a> {
     search: Search,
     symmetry: bool,
     threads: u16,
+    max_states: usize,
+    stopped_at_max_states: bool,
     #[serde(flatten)]
     counts: Counts,
     seconds: f64,
@@ -99,6 +112,7 @@ fn check_model<M: CliModel>(
         symmetry,
         threads: args.threads.into(),
         progress_interval: Duration::from_millis(250),
+        distinct_states_max: args.max_states,
     };
     let invariants = model.invariant_names();
     let bug = model.bug_name();
@@ -147,6 +161,8 @@ fn check_model<M: CliModel>(
             search,
             symmetry: args.symmetry,
             threads: args.threads,
+            max_states: args.max_states,
+            stopped_at_max_states: outcome.stopped_at_bound,
             counts: outcome.counts,
             seconds,
             distinct_states_per_second: per_second,
@@ -165,11 +181,26 @@ fn check_model<M: CliModel>(
             summary(name, &outcome, &invariants, args.symmetry, per_second)
         );
     }
+    if outcome.stopped_at_bound {
+        eprintln!("{}", bound_message(args.max_states, outcome.counts));
+        return Ok(ExitCode::from(EXIT_STOPPED_AT_BOUND));
+    }
     Ok(if outcome.violations.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The one line a search stopped at `--max-states` ends with: the bound, what was found, and
+/// how to go further.
+pub fn bound_message(max_states: usize, counts: Counts) -> String {
+    format!(
+        "error: stopped at the state bound --max-states {max_states} after {} distinct states, \
+         before exploring every state; raise it with --max-states N or give the spec smaller \
+         constants with --constant",
+        thousands(counts.distinct_states as u64)
+    )
 }
 
 fn summary<M: Model>(
@@ -180,7 +211,9 @@ fn summary<M: Model>(
     per_second: f64,
 ) -> String {
     let c = outcome.counts;
-    let verdict = if outcome.violations.is_empty() {
+    let verdict = if outcome.violations.is_empty() && outcome.stopped_at_bound {
+        "INCOMPLETE: no invariant violated in the states explored".to_string()
+    } else if outcome.violations.is_empty() {
         format!("{} invariant(s) hold", invariants.len())
     } else {
         let names: Vec<&str> = outcome.violations.iter().map(|(n, _)| *n).collect();

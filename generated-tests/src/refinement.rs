@@ -80,12 +80,62 @@ impl fmt::Display for MappingError {
     }
 }
 
+/// Real ballots ranked: spec ballot `b` is the real ballot of rank `b` in a fixed set. Both specs
+/// do nothing with a ballot but compare it and range over the ballots below one, so ranking maps
+/// every comparison to the one the real ballots give (see the module's doc).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BallotRanks {
+    /// Sorted and free of duplicates: spec ballot `b` is `ballots[b]`.
+    ballots: Vec<Ballot>,
+}
+
+impl BallotRanks {
+    /// Ranks `ballots`, at most [`BALLOTS_MAX`] of them (duplicates count once).
+    pub fn new(ballots: impl IntoIterator<Item = Ballot>) -> BallotRanks {
+        let ballots: Vec<Ballot> = ballots
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert!(
+            ballots.len() <= BALLOTS_MAX,
+            "MaxBallot is at most 100: {} ballots",
+            ballots.len()
+        );
+        BallotRanks { ballots }
+    }
+
+    /// The spec's `MaxBallot`: the highest rank. With no ballot at all it is 0, as the spec's
+    /// `Ballot` set is never empty.
+    pub fn max_ballot(&self) -> i8 {
+        self.ballots.len().saturating_sub(1) as i8
+    }
+
+    /// Spec ballot of real ballot `b`: its rank, or `None` for a ballot outside the set.
+    pub fn rank(&self, b: Ballot) -> Option<i8> {
+        self.ballots.binary_search(&b).ok().map(|rank| rank as i8)
+    }
+
+    /// The real ballot spec ballot `b` stands for, if any.
+    pub fn real(&self, b: i8) -> Option<Ballot> {
+        usize::try_from(b)
+            .ok()
+            .and_then(|rank| self.ballots.get(rank).copied())
+    }
+
+    /// True when the spec action of ballot `b` (`Phase1a(b)`, `Phase2a(b, ...)`) may be taken by
+    /// `node`: the real core names the owner of every ballot, while the specs leave proposers
+    /// implicit.
+    pub fn owned_by(&self, b: i8, node: NodeId) -> bool {
+        self.real(b).is_some_and(|real| real.proposer == node)
+    }
+}
+
 /// The refinement mapping for one cell: its size, the ranked ballots and the value table.
 #[derive(Clone, Debug)]
 pub struct Mapping {
     nodes: u8,
-    /// Sorted and free of duplicates: spec ballot `b` is `ballots[b]`.
-    ballots: Vec<Ballot>,
+    ballots: BallotRanks,
     /// Spec value `v` is `values[v - 1]`.
     values: Vec<Value>,
 }
@@ -94,19 +144,10 @@ impl Mapping {
     /// The mapping for a cell of `nodes` (`NodeId(1)` to `NodeId(nodes)`), ranking `ballots`
     /// and numbering `values` from 1 in the order given.
     pub fn new(nodes: u8, ballots: impl IntoIterator<Item = Ballot>, values: Vec<Value>) -> Self {
-        let ballots: Vec<Ballot> = ballots
-            .into_iter()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let ballots = BallotRanks::new(ballots);
         assert!(
             (1..=NODES_MAX).contains(&nodes),
             "NumAcceptors is 1..=7, not {nodes}"
-        );
-        assert!(
-            ballots.len() <= BALLOTS_MAX,
-            "MaxBallot is at most 100: {} ballots",
-            ballots.len()
         );
         assert!(
             (1..=VALUES_MAX).contains(&values.len()),
@@ -131,24 +172,18 @@ impl Mapping {
         Constants {
             num_acceptors: self.nodes,
             num_values: self.values.len() as u8,
-            max_ballot: self.ballots.len().saturating_sub(1) as i8,
+            max_ballot: self.ballots.max_ballot(),
         }
     }
 
     /// Spec ballot of real ballot `b`: its rank.
     pub fn ballot(&self, b: Ballot) -> Result<tla::Ballot, MappingError> {
-        let rank = self
-            .ballots
-            .binary_search(&b)
-            .map_err(|_| MappingError::UnknownBallot(b))?;
-        Ok(rank as tla::Ballot)
+        self.ballots.rank(b).ok_or(MappingError::UnknownBallot(b))
     }
 
     /// The real ballot spec ballot `b` stands for, if any.
     pub fn real_ballot(&self, b: tla::Ballot) -> Option<Ballot> {
-        usize::try_from(b)
-            .ok()
-            .and_then(|rank| self.ballots.get(rank).copied())
+        self.ballots.real(b)
     }
 
     /// Spec value of real value `v`.
@@ -285,11 +320,12 @@ pub enum SpecStep {
     Action(Action),
 }
 
-/// Why a run, a state or a step does not refine the spec.
+/// Why a run, a state or a step does not refine the spec; `E` says why a state has no image
+/// (this module's [`MappingError`] for Paxos, its own for Multi-Paxos).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RefinementError {
+pub enum RefinementError<E = MappingError> {
     /// A real state has no image under the mapping.
-    Unmapped(MappingError),
+    Unmapped(E),
     /// The cell's first state is not the spec's `Init`.
     NotInit {
         /// The mapped first state, in spec notation.
@@ -315,13 +351,13 @@ pub enum RefinementError {
     },
 }
 
-impl From<MappingError> for RefinementError {
-    fn from(error: MappingError) -> Self {
+impl<E> From<E> for RefinementError<E> {
+    fn from(error: E) -> Self {
         RefinementError::Unmapped(error)
     }
 }
 
-impl fmt::Display for RefinementError {
+impl<E: fmt::Display> fmt::Display for RefinementError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RefinementError::Unmapped(error) => write!(f, "unmapped state: {error}"),
@@ -427,10 +463,9 @@ impl Refinement {
         };
         match action {
             Action::Phase1b { a, .. } | Action::Phase2b { a, .. } => a == node.0,
-            Action::Phase1a { b } | Action::Phase2a { b, .. } => self
-                .mapping
-                .real_ballot(b)
-                .is_some_and(|real| real.proposer == node),
+            Action::Phase1a { b } | Action::Phase2a { b, .. } => {
+                self.mapping.ballots.owned_by(b, node)
+            }
         }
     }
 

@@ -1,0 +1,710 @@
+//! The real Multi-Paxos core inside the model checker: a cell of three real `Replica`s, each
+//! with the runtime that persists, applies and snapshots for it, runs as Stateright actors over a
+//! network that duplicates and reorders messages, and breadth-first search visits every state the
+//! cell can reach. In each, the cell is mapped to a state of `tla/MultiPaxos.tla` (see
+//! `colony_generated_tests::multipaxos::refinement`), every invariant of the spec must hold there,
+//! and the step that led to it must be a stutter or a sequence of spec actions of the node that
+//! took it.
+//!
+//! **The cell.** Nodes 1 and 2 are each asked, when they start, to propose one client command
+//! (`c1` and `c2`): each starts a ballot (`1.1` and `1.2`), so two leaders compete, a vote of one
+//! may be carried into the other's ballot, and the log has two slots, the most two commands can
+//! fill (a leader proposes a new command only in the slot after every vote its quorum reported,
+//! and fills only holes below a reported vote). Nobody ticks: no third ballot, no heartbeat; the
+//! search stays in ballots fixed up front, as the single-decree search does.
+//!
+//! **The runtime** is the harness's, and it does what `Ready` says in its order: it persists the
+//! hard state, votes and decided entries to its disk, sends the messages, applies the decided
+//! entries to the state machine (here: the list of entries applied), sends the snapshots the
+//! replica asks it to send, deletes what a snapshot covers. With `snapshot_interval_slots = 1` a
+//! replica asks for a snapshot whenever a slot is decided, and the runtime takes it at once, in
+//! the same step (spec: `Snapshot(r)`), then gives `Input::Snapshotted` (spec: `Compact(a)`); a
+//! peer's snapshot it receives is installed when the replica wants it (spec:
+//! `InstallSnapshot(r)`). So one step may be several spec actions of its node, which the
+//! refinement check allows as a sequence, each action enabled in turn.
+//!
+//! **A crash.** Node 3 may crash once, at any moment, and restarts at once from its disk: its
+//! hard state and votes, its durable snapshot, the decided log after it (from which the runtime
+//! rebuilds the state machine). Being down for a while is no other behaviour here, as the network
+//! may hold any message back for as long as it likes. The crash must be a stutter of the spec:
+//! nothing the spec sees is lost.
+//!
+//! **The network.** As in `core_in_checker`, Stateright's unordered duplicating network keeps
+//! every message, so any message may be delivered any number of times, in any order, or never,
+//! which is every loss a network can inflict on properties that look only at the nodes and at
+//! what they sent; explicit losses would add states that differ only in what could still arrive.
+//! Two more bounds keep the search to tens of thousands of states. A message a replica sends
+//! itself is delivered at once by its runtime, as a real one does locally, in the same step
+//! (without it the search passed 345,000 states unfinished); it is still in the spec's `msgs`.
+//! And the network loses the votes (`2b`) addressed to nodes 1 and 2: node 3 alone learns from
+//! votes, snapshots and compacts on its own, and nodes 1 and 2 learn the log from node 3's
+//! snapshots (a leader whose proposal reaches an acceptor that compacted the slot is sent the
+//! snapshot), which is the path compaction adds; three learners' tallies multiply the states
+//! past what a test run can visit.
+
+#![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
+
+use colony::group::{Ballot, NodeId};
+use colony::multipaxos::{
+    Command, Config, Durable, Entry, HardState, Input, Message, Ready, Replica, Slot, Vote,
+};
+use colony_generated_tests::multipaxos::refinement::{Mapping, MappingError, NodeView, Refinement};
+use colony_generated_tests::refinement::RefinementError;
+use colony_model::multipaxos::{Invariant, MultiPaxosState};
+use stateright::actor::{
+    model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Command as Effect, Id,
+    Network, Out,
+};
+use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, Property};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The cell's size.
+const NODES: u8 = 3;
+/// The log's slots: two commands fill at most two.
+const SLOTS: u8 = 2;
+/// The node that may crash once.
+const CRASHING: NodeId = NodeId(3);
+/// The one node whose learner hears the votes.
+const LEARNER: NodeId = NodeId(3);
+/// The name of the property that every step so far refined the spec.
+const REFINES: &str = "every step refines MultiPaxos.tla";
+/// The name of the property that shows the search is not vacuous.
+const APPLIED: &str = "a replica applies a command";
+/// The name of the property that shows compaction's transfer path is reached: nodes 1 and 2
+/// hear no votes, so a log of theirs comes from a snapshot of node 3's.
+const INSTALLED: &str = "a replica installs a peer's snapshot";
+
+/// The command node `proposer` is asked to propose: node 1 proposes `c1`, node 2 `c2`.
+fn command(proposer: u8) -> Command {
+    Command(format!("c{proposer}").into_bytes())
+}
+
+/// How a node's runtime behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Behaviour {
+    /// It does what `Ready` says.
+    Correct,
+    /// A broken runtime: it never writes votes to its disk, so a replica restarted from it has
+    /// forgotten every vote it cast.
+    ForgetsVotes,
+}
+
+/// What the runtime keeps on its disk: what the replica restarts from, and the durable snapshot
+/// of the state machine (its last slot, and the entries applied through it, which are the state).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Disk {
+    hard_state: HardState,
+    votes: BTreeMap<Slot, Vote>,
+    snapshot_slot: Slot,
+    snapshot: Vec<Entry>,
+    /// The decided log after the snapshot.
+    decided: Vec<Entry>,
+}
+
+/// A node as an actor's state: the real replica (compared and hashed whole), the state machine
+/// its runtime applies the log to, and the runtime's disk.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct NodeState {
+    replica: Replica,
+    /// Every entry applied, slot 1 first: the state machine's state, as the spec's `applied`.
+    applied: Vec<Entry>,
+    disk: Disk,
+    /// The messages the replica sent itself, which the runtime delivered at once: part of the
+    /// spec's `msgs` as much as what went over the network, and kept across a crash, as a
+    /// history of what was sent (the node does not read it).
+    sent_locally: BTreeSet<Message>,
+}
+
+impl NodeState {
+    fn view(&self) -> NodeView<'_> {
+        NodeView {
+            promised: self.replica.hard_state().promised,
+            votes: self.replica.votes(),
+            compacted: self.replica.compacted(),
+            applied: &self.applied,
+            snapshot: self.disk.snapshot_slot,
+        }
+    }
+}
+
+/// What the network carries: the replicas' messages, and the snapshots runtimes send each
+/// other (its last slot and the state: the entries through it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Packet {
+    Message(Message),
+    Snapshot { last_slot: Slot, state: Vec<Entry> },
+}
+
+/// The node's one timer: the crash.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Crash;
+
+/// One node of the cell as an actor.
+#[derive(Clone)]
+struct CellNode {
+    config: Config,
+    proposal: Option<Command>,
+    crashes: bool,
+    behaviour: Behaviour,
+}
+
+/// Stateright's actor `Id(i)` is node `NodeId(i + 1)`.
+fn node_id(id: Id) -> NodeId {
+    NodeId(u8::try_from(usize::from(id) + 1).unwrap())
+}
+
+fn actor_id(node: NodeId) -> Id {
+    Id::from(usize::from(node.0) - 1)
+}
+
+/// The most `Ready`s one runtime step carries out: the input's, those of the messages the node
+/// sends itself, and those of the `Snapshotted` inputs after the snapshots it asks for.
+const READIES_PER_STEP_MAX: usize = 16;
+
+impl CellNode {
+    /// Carries out a step's duties in the order `Ready` states, and then the inputs they lead
+    /// to in this runtime: a message the replica sends itself is delivered at once, as a runtime
+    /// does locally, and a snapshot it asks for is taken at once and reported with
+    /// `Input::Snapshotted`. The actor's state is already the node after the step when the
+    /// messages leave (Stateright sends them after the handler returns), so what they rest on is
+    /// in place first.
+    fn carry_out(&self, node: &mut NodeState, ready: Ready, o: &mut Out<Self>) {
+        let me = self.config.id;
+        let mut inputs: VecDeque<Input> = VecDeque::new();
+        let mut ready = Some(ready);
+        for _ in 0..READIES_PER_STEP_MAX {
+            let Some(this) = ready.take() else {
+                return;
+            };
+            let disk = &mut node.disk;
+            if let Some(hard_state) = this.hard_state {
+                disk.hard_state = hard_state;
+            }
+            if self.behaviour != Behaviour::ForgetsVotes {
+                disk.votes.extend(this.votes);
+            }
+            if let Some(slot) = this.compacted {
+                assert_eq!(disk.snapshot_slot, slot, "a durable snapshot covers it");
+                disk.votes.retain(|voted, _| *voted > slot);
+            }
+            for envelope in this.messages {
+                let vote = matches!(envelope.message, Message::Accepted { .. });
+                if envelope.to == me {
+                    if !vote || me == LEARNER {
+                        let message = envelope.message;
+                        node.sent_locally.insert(message.clone());
+                        inputs.push_back(Input::Message { from: me, message });
+                    }
+                } else if !vote || envelope.to == LEARNER {
+                    o.send(actor_id(envelope.to), Packet::Message(envelope.message));
+                }
+            }
+            for (slot, entry) in this.decided {
+                assert_eq!(slot.0, node.applied.len() as u64 + 1, "applied in order");
+                disk.decided.push(entry.clone());
+                node.applied.push(entry);
+            }
+            for transfer in this.snapshots {
+                assert_eq!(transfer.last_slot, disk.snapshot_slot, "the durable one");
+                let state = disk.snapshot.clone();
+                let last_slot = disk.snapshot_slot;
+                o.send(actor_id(transfer.to), Packet::Snapshot { last_slot, state });
+            }
+            if let Some(last_slot) = this.snapshot_wanted {
+                assert_eq!(
+                    last_slot.0,
+                    node.applied.len() as u64,
+                    "through the slot applied last"
+                );
+                let covered = (last_slot.0 - disk.snapshot_slot.0) as usize;
+                disk.decided.drain(..covered);
+                disk.snapshot_slot = last_slot;
+                disk.snapshot = node.applied.clone();
+                inputs.push_back(Input::Snapshotted { last_slot });
+            }
+            ready = inputs.pop_front().map(|input| node.replica.step(input));
+        }
+        panic!("more than {READIES_PER_STEP_MAX} readies in one step");
+    }
+
+    /// Installs a peer's snapshot if the replica wants it: the state machine and the disk take
+    /// the snapshot's state, then the replica hears `Input::Snapshotted`.
+    fn install(&self, node: &mut NodeState, last_slot: Slot, state: Vec<Entry>, o: &mut Out<Self>) {
+        node.applied = state.clone();
+        node.disk.snapshot_slot = last_slot;
+        node.disk.snapshot = state;
+        node.disk.decided.clear();
+        let ready = node.replica.step(Input::Snapshotted { last_slot });
+        self.carry_out(node, ready, o);
+    }
+
+    /// Restarts the replica from the disk, rebuilding the state machine from the snapshot and
+    /// the decided log after it.
+    fn restart(&self, disk: &Disk, sent_locally: BTreeSet<Message>) -> NodeState {
+        let durable = Durable {
+            hard_state: disk.hard_state.clone(),
+            votes: disk.votes.clone(),
+            snapshot_slot: disk.snapshot_slot,
+            decided: disk.decided.clone(),
+        };
+        let replica = Replica::new(self.config.clone(), durable).unwrap();
+        let applied = disk.snapshot.iter().chain(&disk.decided).cloned().collect();
+        NodeState {
+            replica,
+            applied,
+            disk: disk.clone(),
+            sent_locally,
+        }
+    }
+}
+
+/// Sets `state` to `next` unless they are equal, which is how the actor model recognizes a step
+/// that does nothing.
+fn update(state: &mut Cow<'_, NodeState>, next: NodeState) {
+    if next != **state {
+        *state = Cow::Owned(next);
+    }
+}
+
+impl Actor for CellNode {
+    type Msg = Packet;
+    type State = NodeState;
+    type Timer = Crash;
+    type Random = ();
+    type Storage = ();
+
+    fn on_start(&self, _: Id, _: &Option<()>, o: &mut Out<Self>) -> NodeState {
+        let mut node = self.restart(&Disk::default(), BTreeSet::new());
+        if let Some(command) = &self.proposal {
+            let ready = node.replica.propose(command.clone()).unwrap();
+            self.carry_out(&mut node, ready, o);
+        }
+        if self.crashes {
+            o.set_timer(Crash, model_timeout());
+        }
+        node
+    }
+
+    fn on_msg(
+        &self,
+        _: Id,
+        state: &mut Cow<'_, NodeState>,
+        src: Id,
+        packet: Packet,
+        o: &mut Out<Self>,
+    ) {
+        let mut node = (**state).clone();
+        match packet {
+            Packet::Message(message) => {
+                let from = node_id(src);
+                let ready = node.replica.step(Input::Message { from, message });
+                self.carry_out(&mut node, ready, o);
+            }
+            Packet::Snapshot { last_slot, state } => {
+                if !node.replica.wants_snapshot(last_slot) {
+                    return; // Stale or repeated: the replica decided as much already.
+                }
+                self.install(&mut node, last_slot, state, o);
+            }
+        }
+        update(state, node);
+    }
+
+    /// The crash: the node restarts from its disk. The timer is not set again, so it crashes
+    /// at most once.
+    fn on_timeout(&self, _: Id, state: &mut Cow<'_, NodeState>, _: &Crash, _: &mut Out<Self>) {
+        let restarted = self.restart(&state.disk, state.sent_locally.clone());
+        update(state, restarted);
+    }
+}
+
+/// Every protocol message any node has sent: the spec's `msgs` (and the messages it leaves out),
+/// kept as history because the network does not keep a message it lost.
+type Sent = BTreeSet<Message>;
+
+fn record_sent(
+    _: &(),
+    sent: &Sent,
+    envelope: stateright::actor::Envelope<&Packet>,
+) -> Option<Sent> {
+    let Packet::Message(message) = envelope.msg else {
+        return None;
+    };
+    (!sent.contains(message)).then(|| {
+        let mut sent = sent.clone();
+        sent.insert(message.clone());
+        sent
+    })
+}
+
+/// The ballots the cell can use, fixed before the search: each proposer starts round 1.
+fn ballots() -> Vec<Ballot> {
+    (1..=2)
+        .map(|p| Ballot {
+            round: 1,
+            proposer: NodeId(p),
+        })
+        .collect()
+}
+
+/// The cell of real replicas, as Stateright's actor model.
+fn cell(behaviour: Behaviour) -> ActorModel<CellNode, (), Sent> {
+    let members: Vec<NodeId> = (1..=NODES).map(NodeId).collect();
+    let node = |id: NodeId| CellNode {
+        config: Config {
+            election_ticks: 2,
+            heartbeat_ticks: 1,
+            slots_in_flight_max: u64::from(SLOTS),
+            snapshot_interval_slots: 1,
+            ..Config::new(id, members.clone())
+        },
+        proposal: (id.0 <= 2).then(|| command(id.0)),
+        crashes: id == CRASHING,
+        behaviour,
+    };
+    ActorModel::new((), Sent::new())
+        .actors(members.iter().map(|&id| node(id)))
+        .init_network(Network::new_unordered_duplicating([]))
+        .record_msg_out(record_sent)
+}
+
+/// The actor model, with every state mapped to the spec and every step checked against it.
+struct CheckedCell {
+    cell: ActorModel<CellNode, (), Sent>,
+    refinement: Refinement,
+    /// The outcome of every step check made so far, by stepping node and mapped states before
+    /// and after: a few thousand spec steps stand for the hundreds of thousands the cell takes.
+    steps: Mutex<HashMap<SpecStep, Result<(), String>>>,
+    /// The invariants each mapped state violates, by state, for the same reason.
+    violations: Mutex<HashMap<MultiPaxosState, Vec<&'static str>>>,
+}
+
+/// A step in the spec: the node that took it and the mapped states before and after.
+type SpecStep = (Option<NodeId>, MultiPaxosState, MultiPaxosState);
+
+/// A state of the cell, its image in the spec, and the first step that did not refine the spec.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct CheckedState {
+    cell: ActorModelState<CellNode, Sent>,
+    /// The image of `cell` (of the last state that had one, after a failure).
+    spec: MultiPaxosState,
+    /// The first step on the path here that was not a sequence of spec steps, described.
+    refinement_failure: Option<String>,
+    /// The invariants `spec` violates, by name.
+    violated: Vec<&'static str>,
+}
+
+type CellAction = ActorModelAction<Packet, Crash, ()>;
+type Error = RefinementError<MappingError>;
+
+fn checked_cell(behaviour: Behaviour) -> CheckedCell {
+    let commands = (1..=2).map(command).collect();
+    let mapping = Mapping::new(NODES, SLOTS, ballots(), commands);
+    CheckedCell {
+        cell: cell(behaviour),
+        refinement: Refinement::new(mapping),
+        steps: Mutex::default(),
+        violations: Mutex::default(),
+    }
+}
+
+/// The node that takes the step `action` stands for.
+fn stepping_node(action: &CellAction) -> Option<NodeId> {
+    match action {
+        ActorModelAction::Deliver { dst, .. } => Some(node_id(*dst)),
+        ActorModelAction::Drop(_) => None,
+        ActorModelAction::Timeout(id, _)
+        | ActorModelAction::Crash(id)
+        | ActorModelAction::Recover(id)
+        | ActorModelAction::SelectRandom { actor: id, .. } => Some(node_id(*id)),
+    }
+}
+
+/// Forgets which envelope was delivered last, as `core_in_checker` does: it would only multiply
+/// the states by the envelopes.
+fn forget_last_delivery(cell: &mut ActorModelState<CellNode, Sent>) {
+    if let Network::UnorderedDuplicating(_, last_delivered) = &mut cell.network {
+        *last_delivered = None;
+    }
+}
+
+impl CheckedCell {
+    fn map(&self, cell: &ActorModelState<CellNode, Sent>) -> Result<MultiPaxosState, Error> {
+        let nodes: Vec<&NodeState> = cell.actor_states.iter().map(|s| &**s).collect();
+        self.map_nodes(&nodes, &cell.history)
+    }
+
+    /// The spec state of `nodes` when `sent` went over the network.
+    fn map_nodes(&self, nodes: &[&NodeState], sent: &Sent) -> Result<MultiPaxosState, Error> {
+        let views: Vec<NodeView<'_>> = nodes.iter().map(|s| s.view()).collect();
+        let locally = nodes.iter().flat_map(|s| &s.sent_locally);
+        Ok(self
+            .refinement
+            .mapping()
+            .state(&views, sent.iter().chain(locally))?)
+    }
+
+    /// Replays the nodes' starts one at a time from the spec's `Init` (the actor model runs
+    /// them all to make its one initial state): each must be a spec step of the node starting,
+    /// and every state on the way must satisfy the invariants. Returns the state after them.
+    fn check_starts(&self) -> Result<MultiPaxosState, Error> {
+        let mut nodes: Vec<NodeState> = (self.cell.actors.iter())
+            .map(|actor| actor.restart(&Disk::default(), BTreeSet::new()))
+            .collect();
+        let mut sent = Sent::new();
+        let map = |nodes: &[NodeState], sent: &Sent| {
+            let nodes: Vec<&NodeState> = nodes.iter().collect();
+            self.map_nodes(&nodes, sent)
+        };
+        let mut before = map(&nodes, &sent)?;
+        self.refinement.check_init(&before)?;
+        for (index, actor) in self.cell.actors.iter().enumerate() {
+            let mut out = Out::new();
+            nodes[index] = actor.on_start(Id::from(index), &None, &mut out);
+            sent.extend(out.iter().filter_map(|effect| match effect {
+                Effect::Send(_, Packet::Message(message)) => Some(message.clone()),
+                _ => None,
+            }));
+            let after = map(&nodes, &sent)?;
+            self.refinement
+                .check_step(Some(node_id(Id::from(index))), &before, &after)?;
+            self.refinement.check_invariants(&after)?;
+            before = after;
+        }
+        Ok(before)
+    }
+
+    fn initial(&self, cell: ActorModelState<CellNode, Sent>) -> CheckedState {
+        let (spec, refinement_failure) = match (self.check_starts(), self.map(&cell)) {
+            (Ok(started), Ok(spec)) if started == spec => (spec, None),
+            (Ok(started), Ok(_)) => (started, Some("the starts replay differently".to_string())),
+            (Err(error), _) | (_, Err(error)) => (
+                MultiPaxosState::init(NODES, NODES),
+                Some(format!("start: {error}")),
+            ),
+        };
+        let violated = self.violated(&spec);
+        CheckedState {
+            cell,
+            spec,
+            refinement_failure,
+            violated,
+        }
+    }
+
+    /// The invariants of the spec `spec` violates.
+    fn violated(&self, spec: &MultiPaxosState) -> Vec<&'static str> {
+        let mut cache = self.violations.lock().unwrap();
+        let violated = cache.entry(spec.clone()).or_insert_with(|| {
+            let model = self.refinement.model();
+            (Invariant::ALL.into_iter())
+                .filter(|i| !(i.condition())(model, spec))
+                .map(Invariant::name)
+                .collect()
+        });
+        violated.clone()
+    }
+
+    /// Checks the step of `node` from `before` to `after`, once per distinct spec step.
+    fn check_step(
+        &self,
+        node: Option<NodeId>,
+        before: &MultiPaxosState,
+        after: &MultiPaxosState,
+    ) -> Result<(), String> {
+        let key = (node, before.clone(), after.clone());
+        if let Some(known) = self.steps.lock().unwrap().get(&key) {
+            return known.clone();
+        }
+        let checked = (self.refinement.check_step(node, before, after))
+            .map(|_| ())
+            .map_err(|error| error.to_string());
+        self.steps.lock().unwrap().insert(key, checked.clone());
+        checked
+    }
+
+    /// The checked state after the step `action` from `before` to `cell`. A failure found
+    /// earlier on the path is kept: the first one is the one to report.
+    fn after_step(
+        &self,
+        before: &CheckedState,
+        action: &CellAction,
+        cell: ActorModelState<CellNode, Sent>,
+    ) -> CheckedState {
+        let checked = (self.map(&cell).map_err(|error| error.to_string())).and_then(|spec| {
+            self.check_step(stepping_node(action), &before.spec, &spec)?;
+            Ok(spec)
+        });
+        let (spec, failure) = match checked {
+            Ok(spec) => (spec, None),
+            Err(error) => {
+                let step = self.format_action(action);
+                (before.spec.clone(), Some(format!("at `{step}`: {error}")))
+            }
+        };
+        let refinement_failure = before.refinement_failure.clone().or(failure);
+        let violated = self.violated(&spec);
+        CheckedState {
+            cell,
+            spec,
+            refinement_failure,
+            violated,
+        }
+    }
+}
+
+fn refines(_: &CheckedCell, state: &CheckedState) -> bool {
+    state.refinement_failure.is_none()
+}
+
+fn invariant_holds<const I: usize>(_: &CheckedCell, state: &CheckedState) -> bool {
+    !state.violated.contains(&Invariant::ALL[I].name())
+}
+
+/// One condition per invariant, in the order of `Invariant::ALL`.
+const INVARIANTS_HOLD: [fn(&CheckedCell, &CheckedState) -> bool; 7] = [
+    invariant_holds::<0>,
+    invariant_holds::<1>,
+    invariant_holds::<2>,
+    invariant_holds::<3>,
+    invariant_holds::<4>,
+    invariant_holds::<5>,
+    invariant_holds::<6>,
+];
+
+fn applied_a_command(_: &CheckedCell, state: &CheckedState) -> bool {
+    (state.cell.actor_states.iter()).any(|s| s.applied.iter().any(|entry| *entry != Entry::NoOp))
+}
+
+fn installed_a_snapshot(_: &CheckedCell, state: &CheckedState) -> bool {
+    (state.cell.actor_states.iter().take(2)).any(|s| !s.applied.is_empty())
+}
+
+impl Model for CheckedCell {
+    type State = CheckedState;
+    type Action = CellAction;
+
+    fn init_states(&self) -> Vec<CheckedState> {
+        let cells = self.cell.init_states();
+        cells.into_iter().map(|cell| self.initial(cell)).collect()
+    }
+
+    fn actions(&self, state: &CheckedState, actions: &mut Vec<CellAction>) {
+        self.cell.actions(&state.cell, actions);
+    }
+
+    fn next_state(&self, state: &CheckedState, action: CellAction) -> Option<CheckedState> {
+        let mut cell = self.cell.next_state(&state.cell, action.clone())?;
+        forget_last_delivery(&mut cell);
+        Some(self.after_step(state, &action, cell))
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let mut properties = vec![Property::always(REFINES, refines)];
+        for (invariant, holds) in Invariant::ALL.into_iter().zip(INVARIANTS_HOLD) {
+            properties.push(Property::always(invariant.name(), holds));
+        }
+        properties.push(Property::sometimes(APPLIED, applied_a_command));
+        properties.push(Property::sometimes(INSTALLED, installed_a_snapshot));
+        properties
+    }
+
+    fn format_action(&self, action: &CellAction) -> String {
+        match action {
+            ActorModelAction::Deliver { src, dst, msg } => {
+                let what = match msg {
+                    Packet::Message(message) => message.to_string(),
+                    Packet::Snapshot { last_slot, .. } => format!("snapshot through {last_slot}"),
+                };
+                format!("{} <- {}: {what}", node_id(*dst), node_id(*src))
+            }
+            ActorModelAction::Timeout(id, Crash) => {
+                format!("{} crashes and restarts from its disk", node_id(*id))
+            }
+            other => format!("{other:?}"),
+        }
+    }
+}
+
+/// A counterexample, readable: every step of the path, then why its last state fails.
+fn describe(model: &CheckedCell, name: &str, path: &Path<CheckedState, CellAction>) -> String {
+    let actions = path.clone().into_actions();
+    let steps: Vec<String> = (actions.iter().enumerate())
+        .map(|(i, action)| format!("  {:>3}  {}", i + 1, model.format_action(action)))
+        .collect();
+    let last = path.last_state();
+    let why = (last.refinement_failure.clone())
+        .unwrap_or_else(|| format!("spec state: {}", model.refinement.show(&last.spec)));
+    format!(
+        "{name} fails after {} steps:\n{}\n{why}",
+        steps.len(),
+        steps.join("\n")
+    )
+}
+
+/// The `always` properties the checker found a counterexample to, each described.
+fn counterexamples(checker: &impl Checker<CheckedCell>) -> Vec<String> {
+    let model = checker.model();
+    let always = (model.properties().into_iter()).filter(|p| p.expectation == Expectation::Always);
+    always
+        .filter_map(|p| {
+            checker
+                .discovery(p.name)
+                .map(|path| describe(model, p.name, &path))
+        })
+        .collect()
+}
+
+#[test]
+fn every_state_of_two_competing_leaders_with_compaction_and_a_crash_refines_the_spec() {
+    let started = Instant::now();
+    let checker = checked_cell(Behaviour::Correct)
+        .checker()
+        .spawn_bfs()
+        .join();
+    println!(
+        "multipaxos_core_in_checker: {} unique states, {} states generated, depth {}, {:.1} s",
+        checker.unique_state_count(),
+        checker.state_count(),
+        checker.max_depth(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        checker.is_done(),
+        "the search stopped before visiting every state"
+    );
+    let failures = counterexamples(&checker);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(
+        checker.discovery(APPLIED).is_some(),
+        "no command is ever applied: the check would pass vacuously"
+    );
+    assert!(
+        checker.discovery(INSTALLED).is_some(),
+        "no snapshot is ever installed: compaction's transfers go unchecked"
+    );
+}
+
+#[test]
+fn a_runtime_that_forgets_its_votes_is_caught() {
+    let model = checked_cell(Behaviour::ForgetsVotes);
+    let checker = model
+        .checker()
+        .finish_when(HasDiscoveries::AnyFailures)
+        .spawn_bfs()
+        .join();
+    let failures = counterexamples(&checker);
+    assert!(
+        !failures.is_empty(),
+        "a replica that forgets its votes went unnoticed"
+    );
+    println!("{}", failures.join("\n\n"));
+    assert!(
+        checker.discovery(REFINES).is_some(),
+        "{}",
+        failures.join("\n\n")
+    );
+}

@@ -461,8 +461,8 @@ mod tests {
     fn entries_map_to_values_and_slots_past_the_log_to_nothing() {
         let mapping = mapping();
         assert_eq!(mapping.value(&Entry::NoOp), Ok(NO_OP));
-        assert_eq!(mapping.value(&Entry::Batch(vec![c("y")])), Ok(2));
-        let two = Entry::Batch(vec![c("x"), c("y")]);
+        assert_eq!(mapping.value(&Entry::batch(vec![c("y")])), Ok(2));
+        let two = Entry::batch(vec![c("x"), c("y")]);
         assert_eq!(
             mapping.value(&two),
             Err(MappingError::UnknownEntry(two.clone()))
@@ -502,7 +502,7 @@ mod tests {
     #[test]
     fn a_decision_snapshotted_at_once_is_apply_snapshot_compact() {
         let refinement = Refinement::new(mapping());
-        let x = Entry::Batch(vec![c("x")]);
+        let x = Entry::batch(vec![c("x")]);
         let vote = Vote {
             ballot: b(1, 1),
             entry: x.clone(),

@@ -69,7 +69,9 @@
 //!
 //! The model is `MultiPaxos_a3_r1_c1_b1_s2.cfg` (3 acceptors, 1 replica, 1 command `c1` and
 //! `NoOp`, ballots `0..1`, slots 1 and 2, no compaction) unless said otherwise. Compaction
-//! (`compacted` in promises, snapshots): not reached, as the core does not compact yet.
+//! (`MaxCompaction = 1`: snapshots and compaction of slot 1) is reached by the follower, the
+//! leader of a cell of 3 and catch-up, as said under each; compaction past slot 1, and an
+//! acceptor compacting in the middle of a round: not reached.
 //!
 //! **Follower** ([`crate::multipaxos::follower`], `multipaxos_follower.rs`). Acceptor `a1`.
 //!
@@ -82,6 +84,10 @@
 //!   `first_slot` is above 1: not reached.
 //! - One table serves cells of 3, 5 and 7 (the acceptor's transitions do not depend on the
 //!   size); coverage: 61 of 61 transitions of `a1`.
+//! - Compaction: `a1` compacted through slot 1, from every `(maxBal, votes, compacted = 1)` some
+//!   acceptor of the two-slot model with `MaxCompaction = 1` reaches (searched up to acceptor
+//!   permutation), hearing the same four scenarios: 13 of 13 transitions of compacted
+//!   acceptors. Compacted through slot 2: not reached.
 //!
 //! **Leader** ([`crate::multipaxos::leader`], `multipaxos_leader_n*.rs`).
 //!
@@ -91,6 +97,10 @@
 //!   reached.
 //! - Promise sets: every set of one promise per acceptor of the highest ballot the model can
 //!   have in flight (cells of 5 and 7 up to renaming; in a cell of 7 none duplicated).
+//! - Compaction: in a cell of 3, the leader of ballot 1 with one slot and two commands
+//!   (`MultiPaxos_a3_r1_c2_b1_s1_k1.cfg`), whose promises may say their acceptor compacted the
+//!   slot (46 sets). Two slots with compaction (a compacted slot below a vote or a hole), and
+//!   compaction in cells of 5 and 7: not reached.
 //! - **Commands already waiting when the leader wins phase 1: not reached.** The leader starts
 //!   from its election timeout with no client command, so it proposes only in slots up to the
 //!   highest reported vote; batching waiting commands into the free slots above them is
@@ -106,14 +116,15 @@
 //! - Votes for slots 1 and 2 in three scenarios: slot 2 decided before slot 1; a hole filled with
 //!   `NoOp` by the leader of ballot 1; votes of ballots 0 and 1 for the same command in slot 1.
 //!   Votes of two ballots for different commands in one slot, and slot 3 and above: not reached.
-//!   In a cell of 7 none duplicated.
+//!   In a cell of 7 none duplicated. A replica hearing votes after a snapshot: not reached.
 //!
 //! **Catch-up** ([`crate::multipaxos::catch_up`], `multipaxos_catch_up.rs`).
 //!
 //! - Peer logs: every non-empty log the model's replica applies (4), and replica 1 behind it by
-//!   every shorter prefix; the leader's heartbeats and the peer's replies. A peer's snapshot
-//!   (`InstallSnapshot`), a reply longer than two entries, and a peer itself behind: not
-//!   reached.
+//!   every shorter prefix; the leader's heartbeats and the peer's replies; and the same logs
+//!   with the peer's snapshot through slot 1, its replies starting above it and its snapshot
+//!   arriving (`InstallSnapshot`). A reply longer than two entries, a snapshot through slot 2,
+//!   and a peer itself behind: not reached.
 //!
 //! # Cell transactions ([`crate::cell`], `cell_transactions.rs`)
 //!

@@ -15,11 +15,16 @@
 //! (one the model's `next_state` takes, or a stutter) and every state it reaches satisfies the
 //! spec's invariants. The hand-written tests `core_in_checker` (the real nodes as actors inside
 //! the model checker) and `random_runs` (long random runs, mapped afterwards) use it.
+//!
+//! [`checker`] is what `core_in_checker` and `multipaxos_core_in_checker` share: the model that
+//! wraps a cell of real nodes, maps and checks every state and step the search reaches, and
+//! describes a counterexample; each harness supplies only its protocol's nodes and mapping.
 
 #![deny(missing_docs)]
 
 pub mod acceptor;
 pub mod cell;
+pub mod checker;
 pub mod learner;
 pub mod multipaxos;
 pub mod network;

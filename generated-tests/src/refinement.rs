@@ -642,18 +642,21 @@ fn count(summary: &mut RunSummary, step: SpecStep) {
     }
 }
 
+/// Ballot `round.proposer`: the tests of both mappings write their ballots with it.
+#[cfg(test)]
+pub(crate) fn ballot(round: u32, proposer: u8) -> Ballot {
+    Ballot {
+        round,
+        proposer: NodeId(proposer),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 mod tests {
+    use super::ballot as b;
     use super::*;
     use colony::paxos::Vote;
-
-    fn b(round: u32, proposer: u8) -> Ballot {
-        Ballot {
-            round,
-            proposer: NodeId(proposer),
-        }
-    }
 
     fn v(name: &str) -> Value {
         Value(name.as_bytes().to_vec())

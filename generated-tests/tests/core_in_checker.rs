@@ -33,15 +33,18 @@
 
 use colony::group::{Ballot, NodeId};
 use colony::paxos::{Config, HardState, Input, Message, Node, Ready, Value};
+use colony_generated_tests::checker::{
+    self, actor_id, node_id, record_sent, CellAction, CellModel, Checked, CheckedState, Harness,
+    Sent, INVARIANTS,
+};
 use colony_generated_tests::refinement::{Mapping, Refinement, RefinementError};
 use colony_model::paxos::{Invariant, PaxosState};
 use stateright::actor::{
-    model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Command, Envelope, Id,
-    LossyNetwork, Network, Out,
+    model_timeout, Actor, ActorModel, ActorModelAction, Id, LossyNetwork, Network, Out,
 };
-use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, Property};
+use stateright::{Checker, Expectation, Model, Property};
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
@@ -140,15 +143,6 @@ struct CellNode {
     behaviour: Behaviour,
 }
 
-/// Stateright's actor `Id(i)` is node `NodeId(i + 1)`.
-fn node_id(id: Id) -> NodeId {
-    NodeId(u8::try_from(usize::from(id) + 1).unwrap())
-}
-
-fn actor_id(node: NodeId) -> Id {
-    Id::from(usize::from(node.0) - 1)
-}
-
 /// Sends what a step returned, except the votes to nodes other than the [`LEARNER`], which the
 /// network loses (see the module's doc). The actor's state is already the node after the step,
 /// so what the messages rest on is in place before they leave.
@@ -224,20 +218,8 @@ impl Actor for CellNode {
     }
 }
 
-/// Every message any node has sent: the spec's `msgs`, kept as history because the network
-/// does not keep a message it lost.
-type Sent = BTreeSet<Message>;
-
-fn record_sent(_: &(), sent: &Sent, envelope: Envelope<&Message>) -> Option<Sent> {
-    (!sent.contains(envelope.msg)).then(|| {
-        let mut sent = sent.clone();
-        sent.insert(envelope.msg.clone());
-        sent
-    })
-}
-
 /// The cell of real nodes, as Stateright's actor model.
-fn cell(scenario: Scenario) -> ActorModel<CellNode, (), Sent> {
+fn cell(scenario: Scenario) -> CellModel<PaxosCell> {
     let members: Vec<NodeId> = (1..=NODES).map(NodeId).collect();
     let node = |id: NodeId| CellNode {
         config: Config {
@@ -249,166 +231,32 @@ fn cell(scenario: Scenario) -> ActorModel<CellNode, (), Sent> {
         retries: scenario.retry && id == NodeId(1),
         behaviour: scenario.behaviour,
     };
-    ActorModel::new((), Sent::new())
+    ActorModel::new((), Sent::<PaxosCell>::new())
         .actors(members.iter().map(|&id| node(id)))
         .init_network(Network::new_unordered_duplicating([]))
         .lossy_network(scenario.lossy)
-        .record_msg_out(record_sent)
+        .record_msg_out(record_sent::<PaxosCell>)
 }
 
-/// The actor model, with every state mapped to the spec and every step checked against it.
-struct CheckedCell {
-    cell: ActorModel<CellNode, (), Sent>,
+/// The cell and its refinement check: what [`checker::Checked`] needs to know of Paxos.
+struct PaxosCell {
+    cell: CellModel<PaxosCell>,
     refinement: Refinement,
 }
 
-/// A state of the cell, its image in the spec, and the first step that did not refine the spec.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
-struct CheckedState {
-    cell: ActorModelState<CellNode, Sent>,
-    /// The image of `cell` (of the last state that had one, after a mapping failure).
-    spec: PaxosState,
-    /// The first step on the path here that was not a spec step, described.
-    refinement_failure: Option<String>,
-}
-
-type CellAction = ActorModelAction<Message, (), ()>;
+/// The actor model, with every state mapped to the spec and every step checked against it.
+type CheckedCell = Checked<PaxosCell>;
 
 fn checked_cell(scenario: Scenario) -> CheckedCell {
     let values = (1..=scenario.proposers).map(proposal).collect();
     let mapping = Mapping::new(NODES, scenario.ballots(), values);
-    CheckedCell {
+    Checked::new(PaxosCell {
         cell: cell(scenario),
         refinement: Refinement::new(mapping),
-    }
+    })
 }
 
-/// The node that takes the step `action` stands for; `None` for a loss in the network.
-fn stepping_node(action: &CellAction) -> Option<NodeId> {
-    match action {
-        ActorModelAction::Deliver { dst, .. } => Some(node_id(*dst)),
-        ActorModelAction::Drop(_) => None,
-        ActorModelAction::Timeout(id, _)
-        | ActorModelAction::Crash(id)
-        | ActorModelAction::Recover(id)
-        | ActorModelAction::SelectRandom { actor: id, .. } => Some(node_id(*id)),
-    }
-}
-
-/// Forgets which envelope was delivered last. Stateright keeps it so that a delivery that
-/// changes nothing but re-sends a message already in flight still makes a new state; here that
-/// would only multiply the states by the envelopes, as the refinement check runs on every step
-/// the search generates whether or not its target is new.
-fn forget_last_delivery(cell: &mut ActorModelState<CellNode, Sent>) {
-    if let Network::UnorderedDuplicating(_, last_delivered) = &mut cell.network {
-        *last_delivered = None;
-    }
-}
-
-impl CheckedCell {
-    fn map(&self, cell: &ActorModelState<CellNode, Sent>) -> Result<PaxosState, RefinementError> {
-        let hard_states: Vec<HardState> = cell
-            .actor_states
-            .iter()
-            .map(|s| s.node.hard_state())
-            .collect();
-        Ok(self
-            .refinement
-            .mapping()
-            .state(&hard_states, &cell.history)?)
-    }
-
-    /// Replays the nodes' starts one at a time from the spec's `Init` (the actor model runs
-    /// them all to make its one initial state): each must be a spec step of the node starting,
-    /// and every state on the way must satisfy the invariants. Returns the state after them.
-    fn check_starts(&self) -> Result<PaxosState, RefinementError> {
-        let mut hard_states = vec![HardState::default(); usize::from(NODES)];
-        let mut sent = Sent::new();
-        let mut before = self.refinement.mapping().state(&hard_states, &sent)?;
-        self.refinement.check_init(&before)?;
-        for (index, actor) in self.cell.actors.iter().enumerate() {
-            let mut out = Out::new();
-            let started = actor.on_start(Id::from(index), &None, &mut out);
-            hard_states[index] = started.node.hard_state();
-            sent.extend(out.iter().filter_map(|command| match command {
-                Command::Send(_, message) => Some(message.clone()),
-                _ => None,
-            }));
-            let after = self.refinement.mapping().state(&hard_states, &sent)?;
-            self.refinement
-                .check_step(Some(node_id(Id::from(index))), &before, &after)?;
-            self.refinement.check_invariants(&after)?;
-            before = after;
-        }
-        Ok(before)
-    }
-
-    fn initial(&self, cell: ActorModelState<CellNode, Sent>) -> CheckedState {
-        let (spec, refinement_failure) = match (self.check_starts(), self.map(&cell)) {
-            (Ok(started), Ok(spec)) if started == spec => (spec, None),
-            (Ok(started), Ok(_)) => (started, Some("the starts replay differently".to_string())),
-            (Err(error), _) | (_, Err(error)) => (
-                PaxosState::init(usize::from(NODES)),
-                Some(format!("start: {error}")),
-            ),
-        };
-        CheckedState {
-            cell,
-            spec,
-            refinement_failure,
-        }
-    }
-
-    /// The checked state after the step `action` from `before` to `cell`. A failure found
-    /// earlier on the path is kept: the first one is the one to report, and it names its step,
-    /// as the search may find the failing state further along a path.
-    fn after_step(
-        &self,
-        before: &CheckedState,
-        action: &CellAction,
-        cell: ActorModelState<CellNode, Sent>,
-    ) -> CheckedState {
-        let checked = self.map(&cell).and_then(|spec| {
-            self.refinement
-                .check_step(stepping_node(action), &before.spec, &spec)?;
-            Ok(spec)
-        });
-        let (spec, failure) = match checked {
-            Ok(spec) => (spec, None),
-            Err(error) => {
-                let step = self.format_action(action);
-                (before.spec.clone(), Some(format!("at `{step}`: {error}")))
-            }
-        };
-        let refinement_failure = before.refinement_failure.clone().or(failure);
-        CheckedState {
-            cell,
-            spec,
-            refinement_failure,
-        }
-    }
-}
-
-fn refines(_: &CheckedCell, state: &CheckedState) -> bool {
-    state.refinement_failure.is_none()
-}
-
-fn invariant_holds<const I: usize>(model: &CheckedCell, state: &CheckedState) -> bool {
-    (Invariant::ALL[I].condition())(model.refinement.model(), &state.spec)
-}
-
-/// One condition per invariant, in the order of `Invariant::ALL`.
-const INVARIANTS_HOLD: [fn(&CheckedCell, &CheckedState) -> bool; 7] = [
-    invariant_holds::<0>,
-    invariant_holds::<1>,
-    invariant_holds::<2>,
-    invariant_holds::<3>,
-    invariant_holds::<4>,
-    invariant_holds::<5>,
-    invariant_holds::<6>,
-];
-
-fn learned(_: &CheckedCell, state: &CheckedState) -> bool {
+fn learned(_: &CheckedCell, state: &CheckedState<PaxosCell>) -> bool {
     state
         .cell
         .actor_states
@@ -416,35 +264,72 @@ fn learned(_: &CheckedCell, state: &CheckedState) -> bool {
         .any(|s| s.node.learned().is_some())
 }
 
-impl Model for CheckedCell {
-    type State = CheckedState;
-    type Action = CellAction;
+impl Harness for PaxosCell {
+    type Node = CellNode;
+    type Message = Message;
+    type Spec = PaxosState;
 
-    fn init_states(&self) -> Vec<CheckedState> {
-        let cells = self.cell.init_states();
-        cells.into_iter().map(|cell| self.initial(cell)).collect()
+    const REFINES: &'static str = REFINES;
+
+    fn cell(&self) -> &CellModel<Self> {
+        &self.cell
     }
 
-    fn actions(&self, state: &CheckedState, actions: &mut Vec<CellAction>) {
-        self.cell.actions(&state.cell, actions);
+    fn message(msg: &Message) -> Option<&Message> {
+        Some(msg)
     }
 
-    fn next_state(&self, state: &CheckedState, action: CellAction) -> Option<CheckedState> {
-        let mut cell = self.cell.next_state(&state.cell, action.clone())?;
-        forget_last_delivery(&mut cell);
-        Some(self.after_step(state, &action, cell))
+    fn unstarted(&self, actor: &CellNode) -> NodeState {
+        NodeState::new(Node::new(actor.config.clone(), HardState::default()).unwrap())
     }
 
-    fn properties(&self) -> Vec<Property<Self>> {
-        let mut properties = vec![Property::always(REFINES, refines)];
-        for (invariant, holds) in Invariant::ALL.into_iter().zip(INVARIANTS_HOLD) {
-            properties.push(Property::always(invariant.name(), holds));
-        }
-        properties.push(Property::sometimes(LEARNED, learned));
-        properties
+    fn map(&self, nodes: &[&NodeState], sent: &Sent<Self>) -> Result<PaxosState, String> {
+        let hard_states: Vec<HardState> = nodes.iter().map(|s| s.node.hard_state()).collect();
+        let mapped = self.refinement.mapping().state(&hard_states, sent);
+        mapped.map_err(|error| RefinementError::from(error).to_string())
     }
 
-    fn format_action(&self, action: &CellAction) -> String {
+    fn init(&self) -> PaxosState {
+        PaxosState::init(usize::from(NODES))
+    }
+
+    fn check_init(&self, spec: &PaxosState) -> Result<(), String> {
+        self.refinement.check_init(spec).map_err(|e| e.to_string())
+    }
+
+    fn check_step(
+        &self,
+        node: Option<NodeId>,
+        before: &PaxosState,
+        after: &PaxosState,
+    ) -> Result<(), String> {
+        let checked = self.refinement.check_step(node, before, after);
+        checked.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn check_invariants(&self, spec: &PaxosState) -> Result<(), String> {
+        self.refinement
+            .check_invariants(spec)
+            .map_err(|e| e.to_string())
+    }
+
+    fn invariant_names(&self) -> [&'static str; INVARIANTS] {
+        Invariant::ALL.map(Invariant::name)
+    }
+
+    fn invariant_holds(&self, index: usize, spec: &PaxosState) -> bool {
+        (Invariant::ALL[index].condition())(self.refinement.model(), spec)
+    }
+
+    fn show(&self, spec: &PaxosState) -> String {
+        self.refinement.show(spec)
+    }
+
+    fn sometimes(&self) -> Vec<Property<CheckedCell>> {
+        vec![Property::sometimes(LEARNED, learned)]
+    }
+
+    fn format_action(&self, action: &CellAction<Self>) -> String {
         match action {
             ActorModelAction::Deliver { src, dst, msg } => {
                 format!("{} <- {}: {msg}", node_id(*dst), node_id(*src))
@@ -458,53 +343,11 @@ impl Model for CheckedCell {
     }
 }
 
-/// A counterexample, readable: every step of the path, then why its last state fails.
-fn describe(model: &CheckedCell, name: &str, path: &Path<CheckedState, CellAction>) -> String {
-    let actions = path.clone().into_actions();
-    let steps: Vec<String> = (actions.iter().enumerate())
-        .map(|(i, action)| format!("  {:>3}  {}", i + 1, model.format_action(action)))
-        .collect();
-    let last = path.last_state();
-    let why = (last.refinement_failure.clone())
-        .unwrap_or_else(|| format!("spec state: {}", model.refinement.show(&last.spec)));
-    format!(
-        "{name} fails after {} steps:\n{}\n{why}",
-        steps.len(),
-        steps.join("\n")
-    )
-}
-
-/// The `always` properties the checker found a counterexample to, each described.
-fn counterexamples(checker: &impl Checker<CheckedCell>) -> Vec<String> {
-    let model = checker.model();
-    let always = model.properties().into_iter().filter(|p| p.name != LEARNED);
-    always
-        .filter_map(|p| {
-            checker
-                .discovery(p.name)
-                .map(|path| describe(model, p.name, &path))
-        })
-        .collect()
-}
-
 /// Searches every state of `scenario`'s cell and asserts that the search finished, that every
 /// state refines the spec and satisfies its invariants, and that some state learned a value.
 fn check_every_state(name: &str, scenario: Scenario) {
-    let started = Instant::now();
-    let checker = checked_cell(scenario).checker().spawn_bfs().join();
-    println!(
-        "core_in_checker, {name}: {} unique states, {} states generated, depth {}, {:.1} s",
-        checker.unique_state_count(),
-        checker.state_count(),
-        checker.max_depth(),
-        started.elapsed().as_secs_f64()
-    );
-    assert!(
-        checker.is_done(),
-        "the search stopped before visiting every state"
-    );
-    let failures = counterexamples(&checker);
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    let label = format!("core_in_checker, {name}");
+    let checker = checker::check_every_state(&label, checked_cell(scenario));
     let example = checker.discovery(LEARNED);
     assert!(
         example.is_some(),
@@ -525,28 +368,13 @@ fn every_state_of_a_proposer_retrying_in_a_higher_ballot_refines_the_spec() {
 #[test]
 fn a_node_that_forgets_its_hard_state_is_caught() {
     let model = checked_cell(Scenario::two_proposers(Behaviour::ForgetsHardState));
-    let checker = model
-        .checker()
-        .finish_when(HasDiscoveries::AnyFailures)
-        .spawn_bfs()
-        .join();
-    let failures = counterexamples(&checker);
-    assert!(
-        !failures.is_empty(),
-        "a node that forgets its promises went unnoticed"
-    );
-    println!("{}", failures.join("\n\n"));
-    assert!(
-        checker.discovery(REFINES).is_some(),
-        "{}",
-        failures.join("\n\n")
-    );
+    checker::assert_caught(model, "a node that forgets its promises went unnoticed");
 }
 
 /// What the properties read: every node and every message sent.
-type Projection = (Vec<NodeState>, Sent);
+type Projection = (Vec<NodeState>, Sent<PaxosCell>);
 
-fn projection(state: &CheckedState) -> Projection {
+fn projection(state: &CheckedState<PaxosCell>) -> Projection {
     let nodes = state
         .cell
         .actor_states
@@ -564,15 +392,16 @@ fn fingerprint(value: &impl Hash) -> u64 {
 }
 
 /// Asserts that `state` has every `always` property of `model`.
-fn assert_always_properties(model: &CheckedCell, state: &CheckedState) {
+fn assert_always_properties(model: &CheckedCell, state: &CheckedState<PaxosCell>) {
     for property in model.properties() {
         let holds = (property.condition)(model, state);
         let expected = property.expectation == Expectation::Always;
-        let why = || match &state.refinement_failure {
-            Some(failure) => failure.clone(),
-            None => model.refinement.show(&state.spec),
-        };
-        assert!(holds || !expected, "{} fails: {}", property.name, why());
+        assert!(
+            holds || !expected,
+            "{} fails: {}",
+            property.name,
+            model.why(state)
+        );
     }
 }
 
@@ -582,7 +411,7 @@ fn assert_always_properties(model: &CheckedCell, state: &CheckedState) {
 /// thousand states the odds that two collide are about one in a hundred million.
 fn reachable_projections(scenario: Scenario, states_max: usize) -> HashSet<Projection> {
     let model = checked_cell(scenario);
-    let mut queue: VecDeque<CheckedState> = model.init_states().into();
+    let mut queue: VecDeque<CheckedState<PaxosCell>> = model.init_states().into();
     let mut seen: HashSet<u64> = queue.iter().map(fingerprint).collect();
     let mut projections: HashMap<u64, Projection> = HashMap::new();
     let mut actions = Vec::new();

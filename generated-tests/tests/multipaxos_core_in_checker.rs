@@ -48,18 +48,18 @@ use colony::group::{Ballot, NodeId};
 use colony::multipaxos::{
     Command, Config, Durable, Entry, HardState, Input, Message, Ready, Replica, Slot, Vote,
 };
+use colony_generated_tests::checker::{
+    self, actor_id, node_id, record_sent, CellAction, CellModel, Checked, CheckedState, Harness,
+    Sent, INVARIANTS,
+};
 use colony_generated_tests::multipaxos::refinement::{Mapping, MappingError, NodeView, Refinement};
 use colony_generated_tests::refinement::RefinementError;
 use colony_model::multipaxos::{Invariant, MultiPaxosState};
-use stateright::actor::{
-    model_timeout, Actor, ActorModel, ActorModelAction, ActorModelState, Command as Effect, Id,
-    Network, Out,
-};
-use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, Property};
+use stateright::actor::{model_timeout, Actor, ActorModel, ActorModelAction, Id, Network, Out};
+use stateright::{Checker, Property};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::Instant;
 
 /// The cell's size.
 const NODES: u8 = 3;
@@ -149,15 +149,6 @@ struct CellNode {
     proposal: Option<Command>,
     crashes: bool,
     behaviour: Behaviour,
-}
-
-/// Stateright's actor `Id(i)` is node `NodeId(i + 1)`.
-fn node_id(id: Id) -> NodeId {
-    NodeId(u8::try_from(usize::from(id) + 1).unwrap())
-}
-
-fn actor_id(node: NodeId) -> Id {
-    Id::from(usize::from(node.0) - 1)
 }
 
 /// The most `Ready`s one runtime step carries out: the input's, those of the messages the node
@@ -321,25 +312,6 @@ impl Actor for CellNode {
     }
 }
 
-/// Every protocol message any node has sent: the spec's `msgs` (and the messages it leaves out),
-/// kept as history because the network does not keep a message it lost.
-type Sent = BTreeSet<Message>;
-
-fn record_sent(
-    _: &(),
-    sent: &Sent,
-    envelope: stateright::actor::Envelope<&Packet>,
-) -> Option<Sent> {
-    let Packet::Message(message) = envelope.msg else {
-        return None;
-    };
-    (!sent.contains(message)).then(|| {
-        let mut sent = sent.clone();
-        sent.insert(message.clone());
-        sent
-    })
-}
-
 /// The ballots the cell can use, fixed before the search: each proposer starts round 1.
 fn ballots() -> Vec<Ballot> {
     (1..=2)
@@ -351,7 +323,7 @@ fn ballots() -> Vec<Ballot> {
 }
 
 /// The cell of real replicas, as Stateright's actor model.
-fn cell(behaviour: Behaviour) -> ActorModel<CellNode, (), Sent> {
+fn cell(behaviour: Behaviour) -> CellModel<MultiPaxosCell> {
     let members: Vec<NodeId> = (1..=NODES).map(NodeId).collect();
     let node = |id: NodeId| CellNode {
         config: Config {
@@ -365,15 +337,16 @@ fn cell(behaviour: Behaviour) -> ActorModel<CellNode, (), Sent> {
         crashes: id == CRASHING,
         behaviour,
     };
-    ActorModel::new((), Sent::new())
+    ActorModel::new((), Sent::<MultiPaxosCell>::new())
         .actors(members.iter().map(|&id| node(id)))
         .init_network(Network::new_unordered_duplicating([]))
-        .record_msg_out(record_sent)
+        .record_msg_out(record_sent::<MultiPaxosCell>)
 }
 
-/// The actor model, with every state mapped to the spec and every step checked against it.
-struct CheckedCell {
-    cell: ActorModel<CellNode, (), Sent>,
+/// The cell, its refinement check, and what the check found so far: what [`checker::Checked`]
+/// needs to know of Multi-Paxos.
+struct MultiPaxosCell {
+    cell: CellModel<MultiPaxosCell>,
     refinement: Refinement,
     /// The outcome of every step check made so far, by stepping node and mapped states before
     /// and after: a few thousand spec steps stand for the hundreds of thousands the cell takes.
@@ -385,118 +358,24 @@ struct CheckedCell {
 /// A step in the spec: the node that took it and the mapped states before and after.
 type SpecStep = (Option<NodeId>, MultiPaxosState, MultiPaxosState);
 
-/// A state of the cell, its image in the spec, and the first step that did not refine the spec.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
-struct CheckedState {
-    cell: ActorModelState<CellNode, Sent>,
-    /// The image of `cell` (of the last state that had one, after a failure).
-    spec: MultiPaxosState,
-    /// The first step on the path here that was not a sequence of spec steps, described.
-    refinement_failure: Option<String>,
-    /// The invariants `spec` violates, by name.
-    violated: Vec<&'static str>,
-}
-
-type CellAction = ActorModelAction<Packet, Crash, ()>;
+/// The actor model, with every state mapped to the spec and every step checked against it.
+type CheckedCell = Checked<MultiPaxosCell>;
 type Error = RefinementError<MappingError>;
 
 fn checked_cell(behaviour: Behaviour) -> CheckedCell {
     let commands = (1..=2).map(command).collect();
     let mapping = Mapping::new(NODES, SLOTS, ballots(), commands);
-    CheckedCell {
+    Checked::new(MultiPaxosCell {
         cell: cell(behaviour),
         refinement: Refinement::new(mapping),
         steps: Mutex::default(),
         violations: Mutex::default(),
-    }
+    })
 }
 
-/// The node that takes the step `action` stands for.
-fn stepping_node(action: &CellAction) -> Option<NodeId> {
-    match action {
-        ActorModelAction::Deliver { dst, .. } => Some(node_id(*dst)),
-        ActorModelAction::Drop(_) => None,
-        ActorModelAction::Timeout(id, _)
-        | ActorModelAction::Crash(id)
-        | ActorModelAction::Recover(id)
-        | ActorModelAction::SelectRandom { actor: id, .. } => Some(node_id(*id)),
-    }
-}
-
-/// Forgets which envelope was delivered last, as `core_in_checker` does: it would only multiply
-/// the states by the envelopes.
-fn forget_last_delivery(cell: &mut ActorModelState<CellNode, Sent>) {
-    if let Network::UnorderedDuplicating(_, last_delivered) = &mut cell.network {
-        *last_delivered = None;
-    }
-}
-
-impl CheckedCell {
-    fn map(&self, cell: &ActorModelState<CellNode, Sent>) -> Result<MultiPaxosState, Error> {
-        let nodes: Vec<&NodeState> = cell.actor_states.iter().map(|s| &**s).collect();
-        self.map_nodes(&nodes, &cell.history)
-    }
-
-    /// The spec state of `nodes` when `sent` went over the network.
-    fn map_nodes(&self, nodes: &[&NodeState], sent: &Sent) -> Result<MultiPaxosState, Error> {
-        let views: Vec<NodeView<'_>> = nodes.iter().map(|s| s.view()).collect();
-        let locally = nodes.iter().flat_map(|s| &s.sent_locally);
-        Ok(self
-            .refinement
-            .mapping()
-            .state(&views, sent.iter().chain(locally))?)
-    }
-
-    /// Replays the nodes' starts one at a time from the spec's `Init` (the actor model runs
-    /// them all to make its one initial state): each must be a spec step of the node starting,
-    /// and every state on the way must satisfy the invariants. Returns the state after them.
-    fn check_starts(&self) -> Result<MultiPaxosState, Error> {
-        let mut nodes: Vec<NodeState> = (self.cell.actors.iter())
-            .map(|actor| actor.restart(&Disk::default(), BTreeSet::new()))
-            .collect();
-        let mut sent = Sent::new();
-        let map = |nodes: &[NodeState], sent: &Sent| {
-            let nodes: Vec<&NodeState> = nodes.iter().collect();
-            self.map_nodes(&nodes, sent)
-        };
-        let mut before = map(&nodes, &sent)?;
-        self.refinement.check_init(&before)?;
-        for (index, actor) in self.cell.actors.iter().enumerate() {
-            let mut out = Out::new();
-            nodes[index] = actor.on_start(Id::from(index), &None, &mut out);
-            sent.extend(out.iter().filter_map(|effect| match effect {
-                Effect::Send(_, Packet::Message(message)) => Some(message.clone()),
-                _ => None,
-            }));
-            let after = map(&nodes, &sent)?;
-            self.refinement
-                .check_step(Some(node_id(Id::from(index))), &before, &after)?;
-            self.refinement.check_invariants(&after)?;
-            before = after;
-        }
-        Ok(before)
-    }
-
-    fn initial(&self, cell: ActorModelState<CellNode, Sent>) -> CheckedState {
-        let (spec, refinement_failure) = match (self.check_starts(), self.map(&cell)) {
-            (Ok(started), Ok(spec)) if started == spec => (spec, None),
-            (Ok(started), Ok(_)) => (started, Some("the starts replay differently".to_string())),
-            (Err(error), _) | (_, Err(error)) => (
-                MultiPaxosState::init(NODES, NODES),
-                Some(format!("start: {error}")),
-            ),
-        };
-        let violated = self.violated(&spec);
-        CheckedState {
-            cell,
-            spec,
-            refinement_failure,
-            violated,
-        }
-    }
-
-    /// The invariants of the spec `spec` violates.
-    fn violated(&self, spec: &MultiPaxosState) -> Vec<&'static str> {
+impl MultiPaxosCell {
+    /// Whether `spec` violates invariant `name`.
+    fn violates(&self, spec: &MultiPaxosState, name: &'static str) -> bool {
         let mut cache = self.violations.lock().unwrap();
         let violated = cache.entry(spec.clone()).or_insert_with(|| {
             let model = self.refinement.model();
@@ -505,7 +384,55 @@ impl CheckedCell {
                 .map(Invariant::name)
                 .collect()
         });
-        violated.clone()
+        violated.contains(&name)
+    }
+}
+
+fn applied_a_command(_: &CheckedCell, state: &CheckedState<MultiPaxosCell>) -> bool {
+    (state.cell.actor_states.iter()).any(|s| s.applied.iter().any(|entry| *entry != Entry::NoOp))
+}
+
+fn installed_a_snapshot(_: &CheckedCell, state: &CheckedState<MultiPaxosCell>) -> bool {
+    (state.cell.actor_states.iter().take(2)).any(|s| !s.applied.is_empty())
+}
+
+impl Harness for MultiPaxosCell {
+    type Node = CellNode;
+    type Message = Message;
+    type Spec = MultiPaxosState;
+
+    const REFINES: &'static str = REFINES;
+
+    fn cell(&self) -> &CellModel<Self> {
+        &self.cell
+    }
+
+    fn message(packet: &Packet) -> Option<&Message> {
+        match packet {
+            Packet::Message(message) => Some(message),
+            Packet::Snapshot { .. } => None,
+        }
+    }
+
+    fn unstarted(&self, actor: &CellNode) -> NodeState {
+        actor.restart(&Disk::default(), BTreeSet::new())
+    }
+
+    /// The spec state of `nodes` when `sent` went over the network, and what they sent
+    /// themselves.
+    fn map(&self, nodes: &[&NodeState], sent: &Sent<Self>) -> Result<MultiPaxosState, String> {
+        let views: Vec<NodeView<'_>> = nodes.iter().map(|s| s.view()).collect();
+        let locally = nodes.iter().flat_map(|s| &s.sent_locally);
+        let mapped = (self.refinement.mapping()).state(&views, sent.iter().chain(locally));
+        mapped.map_err(|error| Error::from(error).to_string())
+    }
+
+    fn init(&self) -> MultiPaxosState {
+        MultiPaxosState::init(NODES, NODES)
+    }
+
+    fn check_init(&self, spec: &MultiPaxosState) -> Result<(), String> {
+        self.refinement.check_init(spec).map_err(|e| e.to_string())
     }
 
     /// Checks the step of `node` from `before` to `after`, once per distinct spec step.
@@ -526,93 +453,32 @@ impl CheckedCell {
         checked
     }
 
-    /// The checked state after the step `action` from `before` to `cell`. A failure found
-    /// earlier on the path is kept: the first one is the one to report.
-    fn after_step(
-        &self,
-        before: &CheckedState,
-        action: &CellAction,
-        cell: ActorModelState<CellNode, Sent>,
-    ) -> CheckedState {
-        let checked = (self.map(&cell).map_err(|error| error.to_string())).and_then(|spec| {
-            self.check_step(stepping_node(action), &before.spec, &spec)?;
-            Ok(spec)
-        });
-        let (spec, failure) = match checked {
-            Ok(spec) => (spec, None),
-            Err(error) => {
-                let step = self.format_action(action);
-                (before.spec.clone(), Some(format!("at `{step}`: {error}")))
-            }
-        };
-        let refinement_failure = before.refinement_failure.clone().or(failure);
-        let violated = self.violated(&spec);
-        CheckedState {
-            cell,
-            spec,
-            refinement_failure,
-            violated,
-        }
-    }
-}
-
-fn refines(_: &CheckedCell, state: &CheckedState) -> bool {
-    state.refinement_failure.is_none()
-}
-
-fn invariant_holds<const I: usize>(_: &CheckedCell, state: &CheckedState) -> bool {
-    !state.violated.contains(&Invariant::ALL[I].name())
-}
-
-/// One condition per invariant, in the order of `Invariant::ALL`.
-const INVARIANTS_HOLD: [fn(&CheckedCell, &CheckedState) -> bool; 7] = [
-    invariant_holds::<0>,
-    invariant_holds::<1>,
-    invariant_holds::<2>,
-    invariant_holds::<3>,
-    invariant_holds::<4>,
-    invariant_holds::<5>,
-    invariant_holds::<6>,
-];
-
-fn applied_a_command(_: &CheckedCell, state: &CheckedState) -> bool {
-    (state.cell.actor_states.iter()).any(|s| s.applied.iter().any(|entry| *entry != Entry::NoOp))
-}
-
-fn installed_a_snapshot(_: &CheckedCell, state: &CheckedState) -> bool {
-    (state.cell.actor_states.iter().take(2)).any(|s| !s.applied.is_empty())
-}
-
-impl Model for CheckedCell {
-    type State = CheckedState;
-    type Action = CellAction;
-
-    fn init_states(&self) -> Vec<CheckedState> {
-        let cells = self.cell.init_states();
-        cells.into_iter().map(|cell| self.initial(cell)).collect()
+    fn check_invariants(&self, spec: &MultiPaxosState) -> Result<(), String> {
+        self.refinement
+            .check_invariants(spec)
+            .map_err(|e| e.to_string())
     }
 
-    fn actions(&self, state: &CheckedState, actions: &mut Vec<CellAction>) {
-        self.cell.actions(&state.cell, actions);
+    fn invariant_names(&self) -> [&'static str; INVARIANTS] {
+        Invariant::ALL.map(Invariant::name)
     }
 
-    fn next_state(&self, state: &CheckedState, action: CellAction) -> Option<CheckedState> {
-        let mut cell = self.cell.next_state(&state.cell, action.clone())?;
-        forget_last_delivery(&mut cell);
-        Some(self.after_step(state, &action, cell))
+    fn invariant_holds(&self, index: usize, spec: &MultiPaxosState) -> bool {
+        !self.violates(spec, Invariant::ALL[index].name())
     }
 
-    fn properties(&self) -> Vec<Property<Self>> {
-        let mut properties = vec![Property::always(REFINES, refines)];
-        for (invariant, holds) in Invariant::ALL.into_iter().zip(INVARIANTS_HOLD) {
-            properties.push(Property::always(invariant.name(), holds));
-        }
-        properties.push(Property::sometimes(APPLIED, applied_a_command));
-        properties.push(Property::sometimes(INSTALLED, installed_a_snapshot));
-        properties
+    fn show(&self, spec: &MultiPaxosState) -> String {
+        self.refinement.show(spec)
     }
 
-    fn format_action(&self, action: &CellAction) -> String {
+    fn sometimes(&self) -> Vec<Property<CheckedCell>> {
+        vec![
+            Property::sometimes(APPLIED, applied_a_command),
+            Property::sometimes(INSTALLED, installed_a_snapshot),
+        ]
+    }
+
+    fn format_action(&self, action: &CellAction<Self>) -> String {
         match action {
             ActorModelAction::Deliver { src, dst, msg } => {
                 let what = match msg {
@@ -629,55 +495,10 @@ impl Model for CheckedCell {
     }
 }
 
-/// A counterexample, readable: every step of the path, then why its last state fails.
-fn describe(model: &CheckedCell, name: &str, path: &Path<CheckedState, CellAction>) -> String {
-    let actions = path.clone().into_actions();
-    let steps: Vec<String> = (actions.iter().enumerate())
-        .map(|(i, action)| format!("  {:>3}  {}", i + 1, model.format_action(action)))
-        .collect();
-    let last = path.last_state();
-    let why = (last.refinement_failure.clone())
-        .unwrap_or_else(|| format!("spec state: {}", model.refinement.show(&last.spec)));
-    format!(
-        "{name} fails after {} steps:\n{}\n{why}",
-        steps.len(),
-        steps.join("\n")
-    )
-}
-
-/// The `always` properties the checker found a counterexample to, each described.
-fn counterexamples(checker: &impl Checker<CheckedCell>) -> Vec<String> {
-    let model = checker.model();
-    let always = (model.properties().into_iter()).filter(|p| p.expectation == Expectation::Always);
-    always
-        .filter_map(|p| {
-            checker
-                .discovery(p.name)
-                .map(|path| describe(model, p.name, &path))
-        })
-        .collect()
-}
-
 #[test]
 fn every_state_of_two_competing_leaders_with_compaction_and_a_crash_refines_the_spec() {
-    let started = Instant::now();
-    let checker = checked_cell(Behaviour::Correct)
-        .checker()
-        .spawn_bfs()
-        .join();
-    println!(
-        "multipaxos_core_in_checker: {} unique states, {} states generated, depth {}, {:.1} s",
-        checker.unique_state_count(),
-        checker.state_count(),
-        checker.max_depth(),
-        started.elapsed().as_secs_f64()
-    );
-    assert!(
-        checker.is_done(),
-        "the search stopped before visiting every state"
-    );
-    let failures = counterexamples(&checker);
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    let model = checked_cell(Behaviour::Correct);
+    let checker = checker::check_every_state("multipaxos_core_in_checker", model);
     assert!(
         checker.discovery(APPLIED).is_some(),
         "no command is ever applied: the check would pass vacuously"
@@ -691,20 +512,5 @@ fn every_state_of_two_competing_leaders_with_compaction_and_a_crash_refines_the_
 #[test]
 fn a_runtime_that_forgets_its_votes_is_caught() {
     let model = checked_cell(Behaviour::ForgetsVotes);
-    let checker = model
-        .checker()
-        .finish_when(HasDiscoveries::AnyFailures)
-        .spawn_bfs()
-        .join();
-    let failures = counterexamples(&checker);
-    assert!(
-        !failures.is_empty(),
-        "a replica that forgets its votes went unnoticed"
-    );
-    println!("{}", failures.join("\n\n"));
-    assert!(
-        checker.discovery(REFINES).is_some(),
-        "{}",
-        failures.join("\n\n")
-    );
+    checker::assert_caught(model, "a replica that forgets its votes went unnoticed");
 }

@@ -441,13 +441,7 @@ fn on_the_way(before: &MultiPaxosState, state: &MultiPaxosState, after: &MultiPa
 #[allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 mod tests {
     use super::*;
-
-    fn b(round: u32, proposer: u8) -> Ballot {
-        Ballot {
-            round,
-            proposer: NodeId(proposer),
-        }
-    }
+    use crate::refinement::ballot as b;
 
     fn c(name: &str) -> Command {
         Command(name.as_bytes().to_vec())

@@ -238,12 +238,12 @@ impl Leader {
         let mut in_flight_bytes: usize = proposals.values().map(Entry::bytes).sum();
         let mut proposed = Vec::new();
         while let Some(front) = self.pending.front() {
-            let room =
-                in_flight_bytes == 0 || in_flight_bytes + front.0.len() <= IN_FLIGHT_BYTES_MAX;
-            if next_slot.0 >= end || !room {
+            // A command fits an empty pipeline (`IN_FLIGHT_BYTES_MAX` is above
+            // `COMMAND_BYTES_MAX`, checked where both are defined), so one always goes out.
+            if next_slot.0 >= end || in_flight_bytes + front.0.len() > IN_FLIGHT_BYTES_MAX {
                 break;
             }
-            let budget = IN_FLIGHT_BYTES_MAX.saturating_sub(in_flight_bytes);
+            let budget = IN_FLIGHT_BYTES_MAX - in_flight_bytes;
             let entry = Entry::batch(take_batch(&mut self.pending, &limits, budget));
             in_flight_bytes += entry.bytes();
             proposals.insert(*next_slot, entry.clone());

@@ -104,6 +104,9 @@ pub const READY_BYTES_MAX: usize = (crate::group::MEMBERS_MAX / 2 + 1) * MESSAGE
 /// member (a proposal is resent until it is decided). A single entry may reach it alone.
 pub const IN_FLIGHT_BYTES_MAX: usize = 4 * ENTRY_BYTES_MAX;
 
+// A leader with nothing in flight can always propose the largest command.
+const _: () = assert!(COMMAND_BYTES_MAX <= IN_FLIGHT_BYTES_MAX);
+
 /// The longest state a snapshot may hold, in bytes: 1 GiB. The bound lets a receiver refuse a
 /// snapshot header that announces more before it reads or allocates anything. A cell's state fits
 /// within it whatever it holds (see [`crate::cell::KEYS_MAX`]).

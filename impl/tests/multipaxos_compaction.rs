@@ -6,70 +6,15 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
-use colony::group::{Ballot, NodeId};
+mod replica;
+use replica::*;
+
+use colony::group::NodeId;
 use colony::multipaxos::{
-    Command, Config, ConfigError, Durable, Entry, Input, Message, Ready, Replica, Slot,
-    SnapshotTransfer, Vote, ENTRY_BYTES_MAX, IN_FLIGHT_BYTES_MAX, LOG_SLOTS_MAX, MESSAGE_BYTES_MAX,
-    READY_BYTES_MAX,
+    Command, ConfigError, Durable, Entry, Input, Message, Replica, Slot, SnapshotTransfer,
+    ENTRY_BYTES_MAX, IN_FLIGHT_BYTES_MAX, LOG_SLOTS_MAX, MESSAGE_BYTES_MAX, READY_BYTES_MAX,
 };
 use std::collections::BTreeMap;
-
-const MEMBERS: [u8; 3] = [1, 2, 3];
-
-fn config(id: u8) -> Config {
-    Config::new(NodeId(id), MEMBERS.iter().map(|&m| NodeId(m)).collect())
-}
-
-fn ballot(round: u32, proposer: u8) -> Ballot {
-    Ballot {
-        round,
-        proposer: NodeId(proposer),
-    }
-}
-
-fn batch(text: &str) -> Entry {
-    Entry::batch(vec![Command(text.as_bytes().to_vec())])
-}
-
-fn vote(round: u32, entry: Entry) -> Vote {
-    Vote {
-        ballot: ballot(round, 1),
-        entry,
-    }
-}
-
-fn deliver(replica: &mut Replica, from: u8, message: Message) -> Ready {
-    replica.step(Input::Message {
-        from: NodeId(from),
-        message,
-    })
-}
-
-/// Replica `id` restarted having promised ballot 1 and voted in it for `entries` in slots 1, 2,
-/// ..., and having decided them too when `decided`.
-fn restarted(id: u8, entries: Vec<Entry>, decided: bool) -> Replica {
-    let votes = (1..)
-        .zip(&entries)
-        .map(|(s, entry)| (Slot(s), vote(1, entry.clone())))
-        .collect();
-    let durable = Durable {
-        hard_state: colony::multipaxos::HardState {
-            promised: Some(ballot(1, 1)),
-            round_started_max: None,
-        },
-        votes,
-        snapshot_slot: Slot(0),
-        decided: if decided { entries } else { Vec::new() },
-    };
-    Replica::new(config(id), durable).unwrap()
-}
-
-/// A replica that decided slots 1..=`decided` (entries "1", "2", ...) and voted for each in
-/// ballot 1.
-fn replica_with_log(id: u8, decided: u64) -> Replica {
-    let entries = (1..=decided).map(|s| batch(&s.to_string())).collect();
-    restarted(id, entries, true)
-}
 
 /// Replica 2 with slots 1-5 decided and voted for, then snapshotted through slot 3.
 fn compacted_through_3_of_5() -> Replica {
@@ -196,34 +141,6 @@ fn an_installed_snapshot_moves_the_log_past_it_and_applies_what_was_chosen_beyon
     assert_eq!(replica.decided_through(), Slot(5));
     assert_eq!(replica.snapshot_slot(), Slot(4));
     assert!(!replica.wants_snapshot(Slot(5)), "it has decided as much");
-}
-
-/// Leads ballot 1 at replica 1 with the promises of 2 and 3, reporting these compaction points
-/// and votes.
-fn lead(leader: &mut Replica, reports: [(Slot, BTreeMap<Slot, Vote>); 2]) -> Ready {
-    let start = leader.step(Input::Tick);
-    assert!(start.is_empty() || start.messages.is_empty());
-    for _ in 0..20 {
-        let ready = leader.step(Input::Tick);
-        if let Some(Message::Prepare { ballot, .. }) = ready.messages.first().map(|e| &e.message) {
-            let ballot = *ballot;
-            let mut last = Ready::default();
-            for (acceptor, (compacted, votes)) in (2..).zip(reports) {
-                last = deliver(
-                    leader,
-                    acceptor,
-                    Message::Promise {
-                        ballot,
-                        acceptor: NodeId(acceptor),
-                        votes,
-                        compacted,
-                    },
-                );
-            }
-            return last;
-        }
-    }
-    panic!("replica 1 never started a ballot");
 }
 
 #[test]

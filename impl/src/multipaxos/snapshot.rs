@@ -1,10 +1,12 @@
 //! The header of a snapshot: what a replica checks before it installs a state machine's state in
 //! place of the log below it.
 //!
-//! The log is not compacted yet; this header and its encoding ([`super::encode_snapshot_header`])
-//! come first so that compaction has a checked format to write and read. A snapshot is this
-//! header and the state's bytes, which are opaque here (for a cell, the encoding of its state
-//! machine, with its own version byte).
+//! The core never holds a snapshot's bytes: it says when one is wanted
+//! ([`super::Ready::snapshot_wanted`]) and to whom one goes ([`super::Ready::snapshots`]), and
+//! the runtime writes, sends and installs it. This header and its encoding
+//! ([`super::encode_snapshot_header`]) are what the runtime checks a snapshot against before
+//! installing it. A snapshot is this header and the state's bytes, which are opaque here (for a
+//! cell, the encoding of its state machine, with its own version byte).
 
 use super::log::Slot;
 use serde::{Deserialize, Serialize};

@@ -13,7 +13,7 @@ use colony::group::NodeId;
 use stateright::actor::{
     Actor, ActorModel, ActorModelAction, ActorModelState, Command, Envelope, Id, Network, Out,
 };
-use stateright::{Checker, Expectation, HasDiscoveries, Model, Path, Property};
+use stateright::{Checker, CheckerBuilder, Expectation, HasDiscoveries, Model, Path, Property};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
@@ -403,12 +403,25 @@ pub fn counterexamples<H: Harness>(checker: &impl Checker<Checked<H>>) -> Vec<St
         .collect()
 }
 
-/// Searches every state of `model` breadth first, prints the counts under `label`, and asserts
-/// that the search finished and that every state refines the spec and satisfies its invariants.
-/// Returns the checker, whose `sometimes` discoveries the caller asserts.
-pub fn check_every_state<H: Harness>(label: &str, model: Checked<H>) -> impl Checker<Checked<H>> {
+/// The most states one search of a cell of real cores may generate. The bounded cells of the
+/// tests generate under 300,000 (the Multi-Paxos cell 281,878); a bug that makes the space
+/// explode (a ballot that keeps rising, a log that keeps growing) meets this bound at a few GiB
+/// of memory, and the test fails saying so instead of exhausting the machine.
+pub const STATES_GENERATED_MAX: usize = 3_000_000;
+
+/// Runs `builder`'s breadth-first search up to `states_generated_max` states generated (the
+/// tests' searches: [`STATES_GENERATED_MAX`]), and fails, naming the bound, when the search
+/// stopped there.
+pub fn search_bounded<H: Harness>(
+    label: &str,
+    builder: CheckerBuilder<Checked<H>>,
+    states_generated_max: usize,
+) -> impl Checker<Checked<H>> {
     let started = Instant::now();
-    let checker = model.checker().spawn_bfs().join();
+    let checker = builder
+        .target_state_count(states_generated_max)
+        .spawn_bfs()
+        .join();
     println!(
         "{label}: {} unique states, {} states generated, depth {}, {:.1} s",
         checker.unique_state_count(),
@@ -416,6 +429,24 @@ pub fn check_every_state<H: Harness>(label: &str, model: Checked<H>) -> impl Che
         checker.max_depth(),
         started.elapsed().as_secs_f64()
     );
+    assert!(
+        checker.state_count() < states_generated_max,
+        "{label}: the search stopped at the bound of {states_generated_max} states generated \
+         (STATES_GENERATED_MAX in generated-tests/src/checker.rs) after {} unique states, at \
+         depth {}: the cell's state space no longer fits the bound, as when a bug makes a \
+         ballot or a log grow without end",
+        checker.unique_state_count(),
+        checker.max_depth()
+    );
+    checker
+}
+
+/// Searches every state of `model` breadth first, prints the counts under `label`, and asserts
+/// that the search finished within [`STATES_GENERATED_MAX`] and that every state refines the
+/// spec and satisfies its invariants. Returns the checker, whose `sometimes` discoveries the
+/// caller asserts.
+pub fn check_every_state<H: Harness>(label: &str, model: Checked<H>) -> impl Checker<Checked<H>> {
+    let checker = search_bounded(label, model.checker(), STATES_GENERATED_MAX);
     assert!(
         checker.is_done(),
         "the search stopped before visiting every state"
@@ -425,15 +456,13 @@ pub fn check_every_state<H: Harness>(label: &str, model: Checked<H>) -> impl Che
     checker
 }
 
-/// Searches `model`, a cell with a broken node, until a property fails, and asserts that one
-/// does (`unnoticed` says what went unnoticed otherwise) and that the failure is a step that
-/// does not refine the spec. Prints the counterexamples.
+/// Searches `model`, a cell with a broken node, until a property fails (within
+/// [`STATES_GENERATED_MAX`]), and asserts that one does (`unnoticed` says what went unnoticed
+/// otherwise) and that the failure is a step that does not refine the spec. Prints the
+/// counterexamples.
 pub fn assert_caught<H: Harness>(model: Checked<H>, unnoticed: &str) {
-    let checker = model
-        .checker()
-        .finish_when(HasDiscoveries::AnyFailures)
-        .spawn_bfs()
-        .join();
+    let builder = model.checker().finish_when(HasDiscoveries::AnyFailures);
+    let checker = search_bounded("a broken cell", builder, STATES_GENERATED_MAX);
     let failures = counterexamples(&checker);
     assert!(!failures.is_empty(), "{unnoticed}");
     println!("{}", failures.join("\n\n"));

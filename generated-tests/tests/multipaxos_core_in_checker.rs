@@ -56,7 +56,7 @@ use colony_generated_tests::multipaxos::refinement::{Mapping, MappingError, Node
 use colony_generated_tests::refinement::RefinementError;
 use colony_model::multipaxos::{Invariant, MultiPaxosState};
 use stateright::actor::{model_timeout, Actor, ActorModel, ActorModelAction, Id, Network, Out};
-use stateright::{Checker, Property};
+use stateright::{Checker, Model, Property};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
@@ -513,4 +513,13 @@ fn every_state_of_two_competing_leaders_with_compaction_and_a_crash_refines_the_
 fn a_runtime_that_forgets_its_votes_is_caught() {
     let model = checked_cell(Behaviour::ForgetsVotes);
     checker::assert_caught(model, "a replica that forgets its votes went unnoticed");
+}
+
+/// The bound that keeps a search from exhausting the machine is real: the same cell searched
+/// under a bound far below its size fails, and says which bound it met.
+#[test]
+#[should_panic(expected = "stopped at the bound of 10000 states generated")]
+fn a_search_past_its_state_bound_fails_naming_the_bound() {
+    let model = checked_cell(Behaviour::Correct);
+    let _ = checker::search_bounded("bounded", model.checker(), 10_000);
 }

@@ -11,7 +11,8 @@ use replica::*;
 
 use colony::group::NodeId;
 use colony::multipaxos::{
-    Command, Config, Durable, Entry, HardState, Input, Message, Replica, Slot, CATCH_UP_ENTRIES_MAX,
+    Command, Config, Durable, Entry, HardState, Input, Message, Replica, Slot,
+    CATCH_UP_ENTRIES_MAX, IN_FLIGHT_BYTES_MAX,
 };
 
 /// Replica 1 leading a fresh cell with `change` applied to its configuration.
@@ -399,4 +400,40 @@ fn a_command_too_long_or_a_full_queue_is_refused_and_nothing_is_queued() {
     let too_long = Command(vec![0; colony::multipaxos::COMMAND_BYTES_MAX + 1]);
     assert!(leader.propose(too_long).is_err());
     assert_eq!(leader.pending_count(), 2);
+}
+
+#[test]
+fn a_batch_fills_only_the_room_the_pipelines_byte_bound_leaves() {
+    let mut leader = leader_with(|_| {});
+    let ballot = leader.leading().unwrap();
+    let kib = |n: usize| Command(vec![0; n * 1024]);
+    let mib = 1024;
+    // In flight: 512 KiB in slot 1, then three of 1 MiB and two of 256 KiB, as each arrives:
+    // 4 MiB, the bound, exactly.
+    for size in [mib / 2, mib, mib, mib, mib / 4, mib / 4] {
+        let ready = leader.propose(kib(size)).unwrap();
+        assert_eq!(proposals(&ready).len(), 1, "room for {size} KiB");
+    }
+    assert_eq!(leader.proposals_in_flight(), 6);
+    for _ in 0..4 {
+        assert!(proposals(&leader.propose(kib(mib / 4)).unwrap()).is_empty());
+    }
+    // Slot 1 decided frees 512 KiB: the next batch takes two of the four waiting commands, which
+    // is less than `batch_bytes_max` (1 MiB) allows, and fills the room exactly.
+    let ready = decide(
+        &mut leader,
+        ballot,
+        Slot(1),
+        Entry::batch(vec![kib(mib / 2)]),
+    );
+    assert_eq!(
+        proposals(&ready),
+        [(Slot(7), Entry::batch(vec![kib(mib / 4), kib(mib / 4)]))]
+    );
+    assert_eq!(leader.pending_count(), 2);
+    assert_eq!(
+        IN_FLIGHT_BYTES_MAX,
+        4 * mib * 1024,
+        "the room this test fills"
+    );
 }

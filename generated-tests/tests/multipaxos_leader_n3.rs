@@ -3,22 +3,28 @@
 //! of promises the model of `tla/MultiPaxos.tla` can have in flight at once (the leader of ballot 1
 //! with 2 slots and 1 command; the leader of ballot 2 with 1 slot and 2 commands; the leader of
 //! ballot 1 with 1 slot, 2 commands and compaction, whose quorum may have compacted the slot), and
-//! every combination of losing, duplicating and reordering them. When the promises heard first make
-//! a quorum, the leader must propose in every slot above the quorum's compaction up to the highest
-//! reported vote a value the model's `Phase2a` allows with that quorum, and ask a member that
-//! compacted furthest to catch it up; the table in each test is the model's.
+//! every combination of losing, duplicating and reordering them. Each combination is walked twice:
+//! with the leader started by its election timeout, no command waiting, and with it started by a
+//! client's command. When the promises heard first make a quorum, the leader must propose in every
+//! slot above the quorum's compaction up to the highest reported vote a value the model's `Phase2a`
+//! allows with that quorum, the waiting command (if any) in the slot after them, and ask a member
+//! that compacted furthest to catch it up; the table in each test is the model's, and a slot past
+//! the model's slots is the harness's to check.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::leader::{check_all, m1b, m1bc};
+use colony_generated_tests::multipaxos::leader::{check_all, m1b, m1bc, Family};
 use colony_generated_tests::walk::Scenario;
+
+/// The leader of ballot 1, the model's slots 1..2; in each test's second walk a client's c1 waits.
+const TWO_SLOTS: Family = Family { n: 3, ballot: 1, slots: 2, waiting: 1, copies_max: 2 };
 
 // Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[])
 // 271 combinations
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -30,7 +36,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -42,7 +48,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -54,7 +60,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -66,7 +72,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -78,7 +84,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -90,7 +96,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -102,7 +108,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -114,7 +120,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -126,7 +132,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -138,7 +144,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -150,7 +156,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -162,7 +168,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -174,7 +180,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -186,7 +192,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_14", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -198,7 +204,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_15", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -210,7 +216,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_16", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -222,7 +228,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_17", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -234,7 +240,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_18", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -246,7 +252,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_19", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -258,7 +264,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_20", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -270,7 +276,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_21", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -282,7 +288,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_22", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -294,7 +300,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_23", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -306,7 +312,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_24", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -318,7 +324,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_25", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -330,7 +336,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_26", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -342,7 +348,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_27", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -354,7 +360,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_28", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -366,7 +372,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_29", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -378,7 +384,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_30", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -390,7 +396,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_31", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -402,7 +408,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_32", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -414,7 +420,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_33", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -426,7 +432,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_34", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -438,7 +444,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_35", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -450,7 +456,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_36", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -462,7 +468,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_37", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -474,7 +480,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_38", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -486,7 +492,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_39", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -498,7 +504,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_40", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -510,7 +516,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_41", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -522,7 +528,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_42", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -534,7 +540,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_43", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -546,7 +552,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_44", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -558,7 +564,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_45", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -570,7 +576,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_46", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -582,7 +588,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_47", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -594,7 +600,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_48", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -606,7 +612,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_49", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -618,7 +624,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_50", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -630,7 +636,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_51", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -642,7 +648,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_52", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -654,7 +660,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_53", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -666,7 +672,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_54", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -678,7 +684,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_55() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_55", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -690,7 +696,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_56() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_56", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -702,7 +708,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_57() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_57", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -714,7 +720,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_58() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_58", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -726,7 +732,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_59() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_59", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -738,7 +744,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_60() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_60", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -750,7 +756,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_61() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_61", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -762,7 +768,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_62() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_62", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -774,19 +780,22 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_63() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_63", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 271);
 }
 
+/// The leader of ballot 2, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT: Family = Family { n: 3, ballot: 2, slots: 1, waiting: 2, copies_max: 2 };
+
 // Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[])
 // 271 combinations
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_00", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -798,7 +807,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_01", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -810,7 +819,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_02", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -822,7 +831,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_03", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -834,7 +843,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_04", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -846,7 +855,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_05", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -858,7 +867,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_06", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -870,7 +879,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_07", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -882,7 +891,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_08", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -894,7 +903,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_09", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -906,7 +915,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_10", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -918,7 +927,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_11", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -930,7 +939,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_12", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -942,7 +951,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_13", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -954,7 +963,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_14", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -966,7 +975,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_15", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -978,7 +987,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_16", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -990,7 +999,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_17", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1002,7 +1011,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_18", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1014,7 +1023,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_19", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1026,7 +1035,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_20", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1038,7 +1047,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_21", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1050,7 +1059,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_22", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1062,7 +1071,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_23", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1074,7 +1083,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_24", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1086,7 +1095,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_25", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1098,7 +1107,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_26", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1110,7 +1119,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_27", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1122,7 +1131,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_28", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1134,7 +1143,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_29", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1146,7 +1155,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_30", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1158,7 +1167,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_31", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1170,7 +1179,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_32", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1182,7 +1191,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_33", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1194,7 +1203,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_34", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1206,7 +1215,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_35", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1218,7 +1227,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_36", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1230,7 +1239,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_37", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1242,7 +1251,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_38", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1254,7 +1263,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_39", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1266,7 +1275,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_40", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1278,7 +1287,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_41", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1290,7 +1299,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_42", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1302,7 +1311,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_43", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1314,7 +1323,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_44", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1326,7 +1335,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_45", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1338,7 +1347,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_46", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1350,7 +1359,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_47", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1362,7 +1371,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_48", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1374,7 +1383,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_49", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1386,7 +1395,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_50", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1398,7 +1407,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_51", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1410,7 +1419,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_52", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1422,7 +1431,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_53", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1434,7 +1443,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_54", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1446,7 +1455,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_55() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_55", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1458,7 +1467,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_56() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_56", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1470,7 +1479,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_57() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_57", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1482,7 +1491,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_58() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_58", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1494,7 +1503,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_59() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_59", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1506,7 +1515,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_60() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_60", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1518,7 +1527,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_61() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_61", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1530,7 +1539,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_62() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_62", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1542,7 +1551,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_63() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_63", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1554,7 +1563,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_64() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_64", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1566,7 +1575,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_65() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_65", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1578,7 +1587,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_66() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_66", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1590,7 +1599,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_67() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_67", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1602,7 +1611,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_68() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_68", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1614,7 +1623,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_69() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_69", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1626,19 +1635,22 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_70() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_70", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 271);
 }
 
+/// The leader of ballot 1, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT_COMPACTED: Family = Family { n: 3, ballot: 1, slots: 1, waiting: 2, copies_max: 2 };
+
 // Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[])
 // 271 combinations
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1650,7 +1662,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1662,7 +1674,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1674,7 +1686,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1686,7 +1698,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1698,7 +1710,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1710,7 +1722,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1722,7 +1734,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1734,7 +1746,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1746,7 +1758,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1758,7 +1770,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1770,7 +1782,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1782,7 +1794,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1794,7 +1806,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1806,7 +1818,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_14", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1818,7 +1830,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_15", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1830,7 +1842,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_16", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1842,7 +1854,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_17", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1854,7 +1866,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_18", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1866,7 +1878,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_19", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1878,7 +1890,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_20", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1890,7 +1902,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_21", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1902,7 +1914,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_22", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1914,7 +1926,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_23", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1926,7 +1938,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_24", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1938,7 +1950,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_25", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1950,7 +1962,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_26", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 2), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1962,7 +1974,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_27", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1974,7 +1986,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_28", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1986,7 +1998,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_29", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1998,7 +2010,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_30", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2010,7 +2022,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_31", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2022,7 +2034,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_32", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2034,7 +2046,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_33", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2046,7 +2058,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_34", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2058,7 +2070,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_35", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2070,7 +2082,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_36", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2082,7 +2094,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_37", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2094,7 +2106,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_38", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2106,7 +2118,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_39", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2118,7 +2130,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_40", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2130,7 +2142,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_41", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2142,7 +2154,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_42", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2154,7 +2166,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_43", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2166,7 +2178,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_44", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2178,7 +2190,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_45", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise

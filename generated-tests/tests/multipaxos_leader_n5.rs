@@ -3,15 +3,21 @@
 //! of promises the model of `tla/MultiPaxos.tla` can have in flight at once, up to renaming
 //! acceptors (the leader of ballot 1 with 2 slots and 1 command; the leader of ballot 2 with 1 slot
 //! and 2 commands), and every combination of losing, duplicating and reordering them, up to
-//! swapping promises that report the same votes. When the promises heard first make a quorum, the
-//! leader must propose in every slot above the quorum's compaction up to the highest reported vote
-//! a value the model's `Phase2a` allows with that quorum, and ask a member that compacted furthest
-//! to catch it up; the table in each test is the model's.
+//! swapping promises that report the same votes. Each combination is walked twice: with the leader
+//! started by its election timeout, no command waiting, and with it started by a client's command.
+//! When the promises heard first make a quorum, the leader must propose in every slot above the
+//! quorum's compaction up to the highest reported vote a value the model's `Phase2a` allows with
+//! that quorum, the waiting command (if any) in the slot after them, and ask a member that
+//! compacted furthest to catch it up; the table in each test is the model's, and a slot past the
+//! model's slots is the harness's to check.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::leader::{check_all, m1b};
+use colony_generated_tests::multipaxos::leader::{check_all, m1b, Family};
 use colony_generated_tests::walk::Scenario;
+
+/// The leader of ballot 1, the model's slots 1..2; in each test's second walk a client's c1 waits.
+const TWO_SLOTS: Family = Family { n: 5, ballot: 1, slots: 2, waiting: 1, copies_max: 2 };
 
 // Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[])
 // Interchangeable: {a1, a2, a3, a4, a5}
@@ -19,7 +25,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -30,7 +36,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -42,7 +48,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -54,7 +60,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -66,7 +72,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -79,7 +85,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -93,7 +99,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -107,7 +113,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -120,7 +126,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -134,7 +140,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -147,7 +153,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -160,7 +166,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -175,7 +181,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -190,7 +196,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -205,7 +211,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_14", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -222,7 +228,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_15", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -237,7 +243,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_16", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -250,7 +256,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_17", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -265,7 +271,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_18", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -280,7 +286,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_19", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -293,7 +299,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_20", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -305,7 +311,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_21", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -319,7 +325,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_22", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -333,7 +339,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_23", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -348,7 +354,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_24", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -365,7 +371,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_25", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -380,7 +386,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_26", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -394,7 +400,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_27", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -411,7 +417,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_28", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -428,7 +434,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_29", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -442,7 +448,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_30", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -454,7 +460,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_31", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -468,7 +474,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_32", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -483,7 +489,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_33", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -497,7 +503,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_34", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -509,7 +515,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_35", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -520,7 +526,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_36", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -532,7 +538,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_37", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -544,7 +550,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_38", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -557,7 +563,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_39", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -571,7 +577,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_40", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -584,7 +590,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_41", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -597,7 +603,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_42", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -612,7 +618,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_43", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -627,7 +633,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_44", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -640,7 +646,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_45", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -652,7 +658,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_46", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -666,7 +672,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_47", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -681,7 +687,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_48", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -695,7 +701,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_49", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -707,7 +713,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_50", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -718,7 +724,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_51", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -730,7 +736,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_52", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -743,7 +749,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_53", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -756,7 +762,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_54", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -768,10 +774,13 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_55() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_55", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 2744);
 }
+
+/// The leader of ballot 2, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT: Family = Family { n: 5, ballot: 2, slots: 1, waiting: 2, copies_max: 2 };
 
 // Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a4, b=2, votes=[]), 1b(a5, b=2, votes=[])
 // Interchangeable: {a1, a2, a3, a4, a5}
@@ -779,7 +788,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_00", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -790,7 +799,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_01", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -802,7 +811,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_02", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -814,7 +823,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_03", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -826,7 +835,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_04", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -838,7 +847,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_05", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -851,7 +860,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_06", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -865,7 +874,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_07", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -879,7 +888,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_08", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -892,7 +901,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_09", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -906,7 +915,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_10", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -920,7 +929,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_11", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -933,7 +942,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_12", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -946,7 +955,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_13", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -959,7 +968,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_14", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -974,7 +983,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_15", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -989,7 +998,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_16", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1004,7 +1013,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_17", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1019,7 +1028,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_18", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1032,7 +1041,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_19", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1047,7 +1056,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_20", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1062,7 +1071,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_21", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1077,7 +1086,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_22", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1092,7 +1101,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_23", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1105,7 +1114,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_24", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1118,7 +1127,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_25", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1130,7 +1139,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_26", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1144,7 +1153,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_27", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1159,7 +1168,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_28", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1174,7 +1183,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_29", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1188,7 +1197,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_30", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1202,7 +1211,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_31", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1214,7 +1223,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_32", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1228,7 +1237,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_33", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1243,7 +1252,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_34", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1258,7 +1267,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_35", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1272,7 +1281,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_36", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1286,7 +1295,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_37", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1298,7 +1307,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_38", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1310,7 +1319,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_39", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -1321,7 +1330,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_40", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1333,7 +1342,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_41", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1346,7 +1355,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_42", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1359,7 +1368,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_43", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1372,7 +1381,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_44", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1384,7 +1393,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_45", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1396,7 +1405,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_46", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -1407,7 +1416,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_47", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1419,7 +1428,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_48", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1432,7 +1441,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_49", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1445,7 +1454,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_50", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1458,7 +1467,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_51", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1470,7 +1479,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_52", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1482,7 +1491,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_53", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -1493,7 +1502,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_54", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 2744);
 }

@@ -4,15 +4,20 @@
 //! acceptors (the leader of ballot 1 with 2 slots and 1 command; the leader of ballot 2 with 1 slot
 //! and 2 commands), and every combination of losing and reordering them, none duplicated (with
 //! duplicates a cell of 7 has over 9 billion), up to swapping promises that report the same votes.
-//! When the promises heard first make a quorum, the leader must propose in every slot above the
-//! quorum's compaction up to the highest reported vote a value the model's `Phase2a` allows with
-//! that quorum, and ask a member that compacted furthest to catch it up; the table in each test is
-//! the model's.
+//! Each combination is walked twice: with the leader started by its election timeout, no command
+//! waiting, and with it started by a client's command. When the promises heard first make a quorum,
+//! the leader must propose in every slot above the quorum's compaction up to the highest reported
+//! vote a value the model's `Phase2a` allows with that quorum, the waiting command (if any) in the
+//! slot after them, and ask a member that compacted furthest to catch it up; the table in each test
+//! is the model's, and a slot past the model's slots is the harness's to check.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::leader::{check_all, m1b};
+use colony_generated_tests::multipaxos::leader::{check_all, m1b, Family};
 use colony_generated_tests::walk::Scenario;
+
+/// The leader of ballot 1, the model's slots 1..2; in each test's second walk a client's c1 waits.
+const TWO_SLOTS: Family = Family { n: 7, ballot: 1, slots: 2, waiting: 1, copies_max: 1 };
 
 // Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[])
 // Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
@@ -20,7 +25,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_000() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_000", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -31,7 +36,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_001() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_001", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -43,7 +48,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_002() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_002", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -55,7 +60,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_003() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_003", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -67,7 +72,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_004() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_004", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -80,7 +85,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_005() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_005", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -94,7 +99,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_006() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_006", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -108,7 +113,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_007() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_007", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -121,7 +126,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_008() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_008", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -135,7 +140,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_009() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_009", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -148,7 +153,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_010() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_010", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -162,7 +167,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_011() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_011", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -178,7 +183,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_012() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_012", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -194,7 +199,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_013() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_013", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -210,7 +215,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_014() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_014", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -228,7 +233,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_015() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_015", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -244,7 +249,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_016() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_016", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -258,7 +263,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_017() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_017", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -274,7 +279,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_018() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_018", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -290,7 +295,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_019() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_019", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -304,7 +309,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_020() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_020", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -318,7 +323,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_021() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_021", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -335,7 +340,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_022() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_022", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -352,7 +357,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_023() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_023", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -370,7 +375,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_024() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_024", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -391,7 +396,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_025() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_025", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -409,7 +414,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_026() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_026", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -426,7 +431,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_027() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_027", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -447,7 +452,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_028() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_028", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -468,7 +473,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_029() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_029", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -485,7 +490,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_030() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_030", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -499,7 +504,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_031() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_031", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -516,7 +521,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_032() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_032", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -534,7 +539,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_033() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_033", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -551,7 +556,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_034() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_034", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -565,7 +570,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_035() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_035", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -578,7 +583,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_036() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_036", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -594,7 +599,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_037() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_037", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -610,7 +615,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_038() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_038", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -628,7 +633,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_039() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_039", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -649,7 +654,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_040() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_040", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -667,7 +672,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_041() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_041", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -685,7 +690,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_042() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_042", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -708,7 +713,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_043() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_043", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -731,7 +736,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_044() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_044", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -749,7 +754,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_045() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_045", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -765,7 +770,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_046() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_046", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -786,7 +791,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_047() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_047", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -809,7 +814,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_048() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_048", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -830,7 +835,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_049() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_049", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -846,7 +851,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_050() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_050", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -859,7 +864,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_051() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_051", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -875,7 +880,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_052() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_052", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -893,7 +898,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_053() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_053", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -911,7 +916,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_054() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_054", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -927,7 +932,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_055() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_055", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -940,7 +945,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_056() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_056", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -952,7 +957,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_057() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_057", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -966,7 +971,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_058() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_058", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -980,7 +985,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_059() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_059", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -996,7 +1001,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_060() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_060", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1014,7 +1019,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_061() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_061", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1030,7 +1035,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_062() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_062", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1047,7 +1052,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_063() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_063", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1068,7 +1073,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_064() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_064", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1089,7 +1094,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_065() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_065", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1106,7 +1111,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_066() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_066", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1122,7 +1127,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_067() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_067", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1143,7 +1148,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_068() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_068", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1166,7 +1171,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_069() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_069", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1187,7 +1192,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_070() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_070", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1203,7 +1208,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_071() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_071", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1217,7 +1222,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_072() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_072", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1235,7 +1240,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_073() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_073", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1256,7 +1261,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_074() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_074", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1277,7 +1282,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_075() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_075", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1295,7 +1300,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_076() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_076", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1309,7 +1314,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_077() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_077", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1321,7 +1326,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_078() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_078", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1335,7 +1340,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_079() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_079", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1351,7 +1356,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_080() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_080", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1368,7 +1373,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_081() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_081", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1384,7 +1389,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_082() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_082", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1398,7 +1403,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_083() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_083", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1410,7 +1415,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_084() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_084", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -1421,7 +1426,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_085() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_085", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1433,7 +1438,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_086() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_086", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1445,7 +1450,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_087() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_087", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1458,7 +1463,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_088() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_088", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1472,7 +1477,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_089() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_089", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1485,7 +1490,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_090() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_090", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1499,7 +1504,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_091() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_091", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1515,7 +1520,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_092() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_092", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1531,7 +1536,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_093() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_093", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1545,7 +1550,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_094() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_094", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1559,7 +1564,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_095() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_095", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1576,7 +1581,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_096() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_096", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1594,7 +1599,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_097() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_097", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1611,7 +1616,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_098() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_098", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1625,7 +1630,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_099() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_099", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1638,7 +1643,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_100() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_100", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1654,7 +1659,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_101() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_101", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1672,7 +1677,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_102() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_102", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1690,7 +1695,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_103() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_103", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1706,7 +1711,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_104() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_104", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1719,7 +1724,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_105() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_105", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1731,7 +1736,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_106() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_106", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1745,7 +1750,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_107() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_107", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1761,7 +1766,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_108() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_108", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1778,7 +1783,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_109() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_109", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1794,7 +1799,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_110() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_110", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1808,7 +1813,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_111() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_111", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1820,7 +1825,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_112() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_112", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -1831,7 +1836,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_113() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_113", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1843,7 +1848,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_114() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_114", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1856,7 +1861,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_115() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_115", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1870,7 +1875,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_116() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_116", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1884,7 +1889,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_117() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_117", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1897,7 +1902,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_118() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_118", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1909,10 +1914,13 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_119() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_119", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
+
+/// The leader of ballot 2, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT: Family = Family { n: 7, ballot: 2, slots: 1, waiting: 2, copies_max: 1 };
 
 // Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a4, b=2, votes=[]), 1b(a5, b=2, votes=[]), 1b(a6, b=2, votes=[]), 1b(a7, b=2, votes=[])
 // Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
@@ -1920,7 +1928,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_000() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_000", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -1931,7 +1939,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_001() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_001", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1943,7 +1951,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_002() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_002", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1955,7 +1963,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_003() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_003", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1967,7 +1975,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_004() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_004", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1979,7 +1987,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_005() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_005", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1992,7 +2000,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_006() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_006", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2006,7 +2014,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_007() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_007", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2020,7 +2028,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_008() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_008", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2033,7 +2041,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_009() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_009", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2047,7 +2055,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_010() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_010", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2061,7 +2069,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_011() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_011", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2074,7 +2082,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_012() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_012", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2087,7 +2095,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_013() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_013", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2101,7 +2109,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_014() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_014", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2117,7 +2125,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_015() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_015", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2133,7 +2141,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_016() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_016", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2149,7 +2157,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_017() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_017", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2165,7 +2173,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_018() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_018", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2179,7 +2187,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_019() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_019", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2195,7 +2203,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_020() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_020", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2211,7 +2219,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_021() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_021", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2227,7 +2235,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_022() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_022", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2243,7 +2251,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_023() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_023", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2257,7 +2265,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_024() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_024", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2271,7 +2279,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_025() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_025", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2285,7 +2293,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_026() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_026", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2302,7 +2310,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_027() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_027", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2319,7 +2327,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_028() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_028", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2337,7 +2345,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_029() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_029", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2355,7 +2363,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_030() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_030", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2372,7 +2380,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_031() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_031", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2389,7 +2397,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_032() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_032", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2403,7 +2411,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_033() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_033", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2420,7 +2428,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_034() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_034", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2437,7 +2445,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_035() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_035", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2455,7 +2463,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_036() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_036", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2473,7 +2481,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_037() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_037", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2490,7 +2498,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_038() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_038", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2507,7 +2515,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_039() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_039", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2521,7 +2529,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_040() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_040", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2535,7 +2543,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_041() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_041", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2548,7 +2556,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_042() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_042", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2564,7 +2572,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_043() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_043", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2582,7 +2590,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_044() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_044", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2600,7 +2608,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_045() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_045", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2618,7 +2626,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_046() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_046", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2636,7 +2644,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_047() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_047", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2652,7 +2660,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_048() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_048", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2668,7 +2676,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_049() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_049", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2681,7 +2689,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_050() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_050", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2697,7 +2705,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_051() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_051", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2715,7 +2723,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_052() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_052", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2733,7 +2741,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_053() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_053", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2751,7 +2759,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_054() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_054", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2769,7 +2777,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_055() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_055", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2785,7 +2793,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_056() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_056", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2801,7 +2809,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_057() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_057", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2814,7 +2822,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_058() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_058", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2827,7 +2835,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_059() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_059", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -2839,7 +2847,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_060() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_060", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2853,7 +2861,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_061() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_061", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2869,7 +2877,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_062() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_062", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2886,7 +2894,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_063() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_063", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2903,7 +2911,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_064() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_064", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2919,7 +2927,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_065() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_065", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2935,7 +2943,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_066() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_066", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2949,7 +2957,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_067() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_067", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2963,7 +2971,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_068() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_068", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -2975,7 +2983,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_069() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_069", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2989,7 +2997,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_070() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_070", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3005,7 +3013,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_071() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_071", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3022,7 +3030,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_072() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_072", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3039,7 +3047,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_073() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_073", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3055,7 +3063,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_074() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_074", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3071,7 +3079,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_075() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_075", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3085,7 +3093,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_076() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_076", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3099,7 +3107,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_077() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_077", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3111,7 +3119,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_078() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_078", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3123,7 +3131,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_079() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_079", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -3134,7 +3142,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_080() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_080", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3146,7 +3154,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_081() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_081", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3159,7 +3167,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_082() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_082", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3173,7 +3181,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_083() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_083", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3187,7 +3195,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_084() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_084", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3201,7 +3209,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_085() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_085", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3214,7 +3222,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_086() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_086", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3227,7 +3235,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_087() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_087", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3239,7 +3247,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_088() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_088", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3251,7 +3259,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_089() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_089", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -3262,7 +3270,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_090() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_090", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3274,7 +3282,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_091() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_091", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3287,7 +3295,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_092() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_092", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3301,7 +3309,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_093() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_093", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3315,7 +3323,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_094() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_094", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3329,7 +3337,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_095() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_095", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3342,7 +3350,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_096() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_096", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3355,7 +3363,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_097() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_097", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3367,7 +3375,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_098() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_098", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3379,7 +3387,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_099() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_099", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -3390,7 +3398,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_100() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_100", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 8);
 }

@@ -26,7 +26,8 @@
 //!   round a proposer of ballot 2 or a Multi-Paxos leader started before); a crash in the
 //!   middle of a round: not reached (the random runs crash nodes at random steps).
 //! - **Timers.** No scenario ticks a node during its round; retries and elections after a
-//!   timeout: not reached, except the timeout that starts a Multi-Paxos leader.
+//!   timeout: not reached, except the timeout that starts a Multi-Paxos leader (which is also
+//!   started by a client's command).
 //!
 //! # Single-decree Paxos (`tla/Paxos.tla`)
 //!
@@ -101,10 +102,17 @@
 //!   (`MultiPaxos_a3_r1_c2_b1_s1_k1.cfg`), whose promises may say their acceptor compacted the
 //!   slot (46 sets). Two slots with compaction (a compacted slot below a vote or a hole), and
 //!   compaction in cells of 5 and 7: not reached.
-//! - **Commands already waiting when the leader wins phase 1: not reached.** The leader starts
-//!   from its election timeout with no client command, so it proposes only in slots up to the
-//!   highest reported vote; batching waiting commands into the free slots above them is
-//!   exercised only by the curated stories and the random transaction workloads.
+//! - Commands waiting when the leader wins phase 1: every scenario is walked from two starts,
+//!   the election timeout with no command waiting (the leader proposes only in the slots up to
+//!   the highest reported vote) and a client's command (the model's last: `c1` with one
+//!   command, `c2` with two) proposed to a replica that knows of no leader, which queues it and
+//!   starts the ballot. The command must go to the first slot above every reported vote and
+//!   every compacted slot, as a value the model's `Phase2a` allows there; where that slot is
+//!   past the model's slots (slot 3 of the two-slot model, slot 2 of the one-slot ones) the
+//!   harness checks the slot and the command by its rule alone. Several commands waiting
+//!   (batched into one entry, or spread over several slots), a command proposed in the middle
+//!   of phase 1 or after it, and a waiting command that does not fit the pipeline: not reached;
+//!   those are exercised by the curated stories and the random transaction workloads.
 //! - **Promises for the leader's own earlier ballot arriving after it started a higher one: not
 //!   reached.** Only promises of the running ballot arrive, and the leader restarts knowing
 //!   only the round it started before.

@@ -8,6 +8,13 @@
 //! allows in each slot (`SafeValues`: the highest-ballot vote reported, `NoOp` in a hole, any
 //! command above every reported vote).
 //!
+//! Every scenario is walked twice: with the leader started by its election timeout and no
+//! command waiting, when it may propose only in the slots the promises report; and with it
+//! started by a client's command (the model's last command), which it must propose in the
+//! first slot above every reported vote and every compacted slot once phase 1 ends. The
+//! tables say what `Phase2a` allows in every slot of the model, that free slot included; a
+//! free slot past the model's slots is the harness's to check.
+//!
 //! Two bounded configurations between them cover what a leader must get right: two slots,
 //! one command and ballots `0..1` ([`super::bounded_model`]: votes in several slots, holes);
 //! and one slot, two commands and ballots `0..2` ([`super::one_slot_model`]: votes of two
@@ -31,6 +38,24 @@ pub type Allowed = Vec<(u8, Vec<Value>)>;
 /// the spec allows.
 pub type Table = TableCase<(u8, Allowed), Msg>;
 
+/// One family of leader cases: the leader of one model's highest ballot, and its tables.
+pub struct Family {
+    /// The name's label (`two_slots`).
+    pub label: &'static str,
+    /// The ballot the leader prepares: the model's highest.
+    pub ballot: i8,
+    /// The model's `NumSlots`.
+    pub slots: u8,
+    /// The command a client proposes before phase 1 in the second walk of every scenario: the
+    /// model's last command.
+    pub waiting: Value,
+    /// The scenarios' tables.
+    pub tables: Vec<Table>,
+}
+
+/// The walks of every scenario: one with no command waiting, one with a client's command.
+pub const STARTS: u64 = 2;
+
 /// Every set of promises of `ballot`, one per acceptor, that the model can have in flight at
 /// once, in a fixed order.
 pub fn promise_sets(reachable: &[MultiPaxosState], ballot: i8) -> BTreeSet<Vec<Msg>> {
@@ -51,14 +76,14 @@ pub fn every_promise(state: &MultiPaxosState, ballot: i8) -> Option<Vec<Msg>> {
     (promises.len() == state.max_bal.len()).then_some(promises)
 }
 
-/// The tables of the leader of `model`'s highest ballot in a cell of 3, named after `label`,
+/// The family of the leader of `model`'s highest ballot in a cell of 3, named after `label`,
 /// and the report row: every promise set the model can have in flight, every combination.
 /// `reachable` is every state of `model`.
 pub fn tables(
     model: &MultiPaxosModel,
     reachable: &[MultiPaxosState],
-    label: &str,
-) -> (Vec<Table>, Row) {
+    label: &'static str,
+) -> (Family, Row) {
     let sets = promise_sets(reachable, model.constants.max_ballot);
     let scenarios = sets.into_iter().map(|messages| {
         let classes = (0..messages.len() as u8).collect();
@@ -66,15 +91,18 @@ pub fn tables(
     });
     let tables = scenario_tables(model, label, scenarios, COPIES_MAX);
     let coverage = format!("{} promise sets", tables.len());
-    let row = row(model, &tables, coverage);
-    (tables, row)
+    family(model, label, tables, coverage)
 }
 
-/// The tables of the leader of `model`'s highest ballot in a cell of 5 or 7 (`model`'s
+/// The family of the leader of `model`'s highest ballot in a cell of 5 or 7 (`model`'s
 /// acceptors; it has no replicas), named after `label`, and the report row: every promise set
 /// up to renaming acceptors ([`promise_sets_up_to_renaming`]), with promises that report the
 /// same votes interchangeable, each delivered at most `copies_max` times.
-pub fn folded_tables(model: &MultiPaxosModel, label: &str, copies_max: usize) -> (Vec<Table>, Row) {
+pub fn folded_tables(
+    model: &MultiPaxosModel,
+    label: &'static str,
+    copies_max: usize,
+) -> (Family, Row) {
     let scenarios = promise_sets_up_to_renaming(model)
         .into_iter()
         .map(|messages| {
@@ -86,8 +114,27 @@ pub fn folded_tables(model: &MultiPaxosModel, label: &str, copies_max: usize) ->
     if copies_max < COPIES_MAX {
         coverage += ", none duplicated";
     }
+    family(model, label, tables, coverage)
+}
+
+/// The family of `model`'s leader, and its report row: every scenario walked from each start.
+fn family(
+    model: &MultiPaxosModel,
+    label: &'static str,
+    tables: Vec<Table>,
+    coverage: String,
+) -> (Family, Row) {
+    let waiting = model.constants.num_commands as Value;
+    let coverage = format!("{coverage}, with no command and with c{waiting} waiting");
     let row = row(model, &tables, coverage);
-    (tables, row)
+    let family = Family {
+        label,
+        ballot: model.constants.max_ballot,
+        slots: model.constants.num_slots,
+        waiting,
+        tables,
+    };
+    (family, row)
 }
 
 fn scenario_tables(
@@ -116,7 +163,7 @@ fn row(model: &MultiPaxosModel, tables: &[Table], coverage: String) -> Row {
             _ => "mp leader b2",
         },
         n: model.constants.num_acceptors,
-        combinations: tables.iter().map(|t| t.combinations).sum(),
+        combinations: STARTS * tables.iter().map(|t| t.combinations).sum::<u64>(),
         tests: tables.len() as u64,
         coverage,
         uncovered: Vec::new(),

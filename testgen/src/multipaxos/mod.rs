@@ -28,31 +28,33 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
     let (compacted_tables, compacted_rows) =
         follower::compacted_tables(&compacting_two_slots, &folded);
     follower_tables.extend(compacted_tables);
-    let (mut leader_tables, leader_row) = leader::tables(&model, &reachable, "two_slots");
+    let (two_slots, leader_row) = leader::tables(&model, &reachable, "two_slots");
     let one_slot = one_slot_model();
     let one_slot_reachable = crate::reachable::all(&one_slot);
-    let (one_slot_tables, one_slot_row) =
+    let (one_slot_family, one_slot_row) =
         leader::tables(&one_slot, &one_slot_reachable, "one_slot");
-    leader_tables.extend(one_slot_tables);
     let compacting = compaction_model();
     let compacting_reachable = crate::reachable::all(&compacting);
-    let (compacting_tables, compacting_row) =
+    let (compacting_family, compacting_row) =
         leader::tables(&compacting, &compacting_reachable, "one_slot_compacted");
-    leader_tables.extend(compacting_tables);
     rows.extend([leader_row, one_slot_row, compacting_row]);
     rows.extend(compacted_rows);
     let (catch_up_tables, catch_up_rows) = catch_up::tables(&reachable);
     let mut files = vec![crate::file(
         "multipaxos_leader_n3.rs".to_string(),
-        render::leader_file(3, COPIES_MAX, &leader_tables),
+        render::leader_file(
+            3,
+            COPIES_MAX,
+            &[two_slots, one_slot_family, compacting_family],
+        ),
     )];
     for n in [5, 7] {
-        let (tables, leader_rows) = folded_leader_tables(n);
+        let (families, leader_rows) = folded_leader_families(n);
         let copies_max = copies_max(n);
         rows.extend(leader_rows);
         files.push(crate::file(
             format!("multipaxos_leader_n{n}.rs"),
-            render::leader_file(n, copies_max, &tables),
+            render::leader_file(n, copies_max, &families),
         ));
     }
     for n in [3, 5, 7] {
@@ -92,8 +94,8 @@ fn copies_max(n: u8) -> usize {
 
 /// The leader cases of a cell of `n` (5 or 7), folded: both bounded configurations, without
 /// replicas (see [`promises`]).
-fn folded_leader_tables(n: u8) -> (Vec<leader::Table>, Vec<Row>) {
-    let mut tables = Vec::new();
+fn folded_leader_families(n: u8) -> (Vec<leader::Family>, Vec<Row>) {
+    let mut families = Vec::new();
     let mut rows = Vec::new();
     for (model, label) in [
         (bounded_model(), "two_slots"),
@@ -105,11 +107,11 @@ fn folded_leader_tables(n: u8) -> (Vec<leader::Table>, Vec<Row>) {
             ..model.constants
         };
         let model = MultiPaxosModel::new(constants, Vec::new());
-        let (more, row) = leader::folded_tables(&model, label, copies_max(n));
-        tables.extend(more);
+        let (family, row) = leader::folded_tables(&model, label, copies_max(n));
+        families.push(family);
         rows.push(row);
     }
-    (tables, rows)
+    (families, rows)
 }
 
 /// The bounded configuration prior states and expectations come from: 3 acceptors, 1 replica,

@@ -3,10 +3,12 @@
 //! of promises the model of `tla/MultiPaxos.tla` can have in flight at once (the leader of ballot 1
 //! with 2 slots and 1 command; the leader of ballot 2 with 1 slot and 2 commands; the leader of
 //! ballot 1 with 1 slot, 2 commands and compaction, whose quorum may have compacted the slot), and
-//! every combination of losing, duplicating and reordering them. Each combination is walked twice:
-//! with the leader started by its election timeout, no command waiting, and with it started by a
-//! client's command. When the promises heard first make a quorum, the leader must propose in every
-//! slot above the quorum's compaction up to the highest reported vote a value the model's `Phase2a`
+//! every combination of losing, duplicating and reordering them. The leader of ballot 2 also hears,
+//! in scenarios of their own, each set with one promise of its own earlier ballot 0 that the model
+//! has in flight with it, which it must not count. Each combination is walked twice: with the
+//! leader started by its election timeout, no command waiting, and with it started by a client's
+//! command. When the promises heard first make a quorum, the leader must propose in every slot
+//! above the quorum's compaction up to the highest reported vote a value the model's `Phase2a`
 //! allows with that quorum, the waiting command (if any) in the slot after them, and ask a member
 //! that compacted furthest to catch it up; the table in each test is the model's, and a slot past
 //! the model's slots is the harness's to check.
@@ -1640,6 +1642,3201 @@ const ONE_SLOT: Family = Family { n: 3, ballot: 2, slots: 1, waiting: 2, copies_
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 271);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_000() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_000", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_001() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_001", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_002() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_002", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_003() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_003", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_004() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_004", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_005() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_005", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_006() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_006", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_007() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_007", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_008() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_008", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_009() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_009", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_010() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_010", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_011() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_011", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_012() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_012", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_013() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_013", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_014() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_014", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_015() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_015", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_016() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_016", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_017() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_017", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_018() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_018", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_019() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_019", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_020() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_020", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_021() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_021", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_022() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_022", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_023() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_023", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_024() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_024", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_025() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_025", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_026() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_026", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_027() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_027", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_028() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_028", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_029() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_029", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_030() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_030", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_031() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_031", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_032() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_032", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_033() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_033", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_034() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_034", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_035() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_035", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_036() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_036", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_037() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_037", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_038() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_038", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_039() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_039", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_040() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_040", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_041() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_041", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_042() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_042", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_043() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_043", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_044() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_044", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_045() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_045", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_046() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_046", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_047() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_047", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_048() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_048", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_049() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_049", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_050() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_050", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_051() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_051", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_052() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_052", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_053() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_053", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_054() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_054", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_055() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_055", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_056() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_056", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_057() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_057", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_058() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_058", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_059() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_059", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_060() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_060", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_061() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_061", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_062() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_062", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_063() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_063", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_064() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_064", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_065() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_065", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_066() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_066", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_067() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_067", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_068() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_068", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_069() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_069", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_070() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_070", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_071() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_071", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_072() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_072", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_073() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_073", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_074() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_074", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_075() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_075", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_076() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_076", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_077() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_077", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_078() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_078", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_079() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_079", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_080() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_080", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_081() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_081", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_082() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_082", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_083() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_083", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_084() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_084", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_085() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_085", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_086() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_086", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_087() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_087", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_088() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_088", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_089() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_089", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_090() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_090", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_091() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_091", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_092() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_092", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_093() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_093", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_094() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_094", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_095() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_095", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_096() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_096", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_097() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_097", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_098() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_098", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_099() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_099", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_100() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_100", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_101() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_101", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_102() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_102", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_103() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_103", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_104() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_104", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_105() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_105", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_106() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_106", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_107() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_107", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_108() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_108", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_109() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_109", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_110() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_110", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_111() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_111", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_112() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_112", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_113() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_113", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_114() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_114", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_115() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_115", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_116() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_116", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_117() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_117", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_118() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_118", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_119() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_119", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_120() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_120", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_121() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_121", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_122() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_122", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_123() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_123", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_124() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_124", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_125() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_125", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_126() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_126", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_127() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_127", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_128() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_128", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_129() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_129", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_130() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_130", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_131() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_131", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_132() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_132", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_133() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_133", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_134() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_134", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_135() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_135", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_136() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_136", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_137() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_137", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_138() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_138", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_139() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_139", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_140() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_140", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_141() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_141", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_142() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_142", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_143() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_143", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_144() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_144", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_145() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_145", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_146() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_146", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_147() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_147", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_148() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_148", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_149() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_149", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_150() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_150", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_151() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_151", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_152() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_152", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_153() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_153", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_154() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_154", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_155() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_155", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_156() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_156", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_157() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_157", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_158() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_158", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_159() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_159", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_160() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_160", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_161() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_161", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_162() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_162", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_163() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_163", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_164() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_164", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_165() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_165", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_166() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_166", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_167() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_167", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_168() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_168", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_169() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_169", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_170() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_170", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_171() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_171", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_172() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_172", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_173() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_173", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_174() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_174", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_175() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_175", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_176() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_176", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_177() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_177", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_178() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_178", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_179() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_179", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_180() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_180", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_181() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_181", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_182() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_182", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_183() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_183", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_184() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_184", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_185() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_185", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_186() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_186", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_187() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_187", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_188() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_188", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_189() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_189", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_190() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_190", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_191() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_191", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_192() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_192", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_193() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_193", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_194() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_194", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_195() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_195", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_196() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_196", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_197() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_197", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_198() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_198", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_199() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_199", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_200() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_200", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_201() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_201", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_202() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_202", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_203() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_203", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_204() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_204", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_205() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_205", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_206() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_206", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_207() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_207", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_208() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_208", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_209() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_209", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_210() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_210", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_211() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_211", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_212() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_212", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
 }
 
 /// The leader of ballot 1, the model's slot 1; in each test's second walk a client's c2 waits.

@@ -113,9 +113,16 @@
 //!   (batched into one entry, or spread over several slots), a command proposed in the middle
 //!   of phase 1 or after it, and a waiting command that does not fit the pipeline: not reached;
 //!   those are exercised by the curated stories and the random transaction workloads.
-//! - **Promises for the leader's own earlier ballot arriving after it started a higher one: not
-//!   reached.** Only promises of the running ballot arrive, and the leader restarts knowing
-//!   only the round it started before.
+//! - Promises of the leader's own earlier ballot arriving after it started a higher one: in a
+//!   cell of 3, where the harness gives rounds 0 and 2 to node 3, the leader of ballot 2 hears
+//!   each of its 71 promise sets with one promise of ballot 0 that the model has in flight in
+//!   the same state (every acceptor's is, with every set: 213 scenarios), lost, duplicated and
+//!   reordered with the others; the model's tables count it for nothing. Two or three of them
+//!   in one scenario, promises of the earlier ballot reporting votes (ballot 0 has none below
+//!   it), and cells of 5 and 7 (where the leader of ballot 2 owns no earlier round: round 0 is
+//!   node `n`'s, and its promises go there): not reached. The leader of ballot 1 owns no
+//!   earlier round either. Promises of another node's ballot never reach a leader: they go to
+//!   their own proposer (the harness refuses a scenario that delivers one).
 //! - The pipeline bound (`slots_in_flight_max`), heartbeats while leading, and the `2b` replies
 //!   to its proposals: not reached.
 //!

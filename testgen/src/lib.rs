@@ -127,6 +127,7 @@ fn role_order(role: &str) -> usize {
         "mp follower k1",
         "mp leader b1",
         "mp leader b2",
+        "mp leader b2+0",
         "mp leader k1",
         "mp replica",
         "mp catch-up",

@@ -132,6 +132,14 @@ impl Replay for Walker<'_> {
             return Err(format!("{:?} is not a promise", self.messages[index]));
         };
         let n = self.family.n;
+        // A promise goes to the proposer of its ballot: one of another ballot reaches this
+        // leader only if it is one of its own earlier ballots.
+        if bal != self.family.ballot && proposer_of(bal, n) != proposer_of(self.family.ballot, n) {
+            return Err(format!(
+                "a promise of ballot {bal} goes to {:?}, not to this leader",
+                proposer_of(bal, n)
+            ));
+        }
         let message = promise(acc, bal, v, compacted, n);
         let ready = self.leader.step(Input::Message {
             from: NodeId(acc),

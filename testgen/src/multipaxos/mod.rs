@@ -31,13 +31,16 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
     let (two_slots, leader_row) = leader::tables(&model, &reachable, "two_slots");
     let one_slot = one_slot_model();
     let one_slot_reachable = crate::reachable::all(&one_slot);
-    let (one_slot_family, one_slot_row) =
+    let (mut one_slot_family, one_slot_row) =
         leader::tables(&one_slot, &one_slot_reachable, "one_slot");
+    let (earlier_tables, earlier_row) =
+        leader::earlier_ballot_tables(&one_slot, &one_slot_reachable, "one_slot_with_b0");
+    one_slot_family.tables.extend(earlier_tables);
     let compacting = compaction_model();
     let compacting_reachable = crate::reachable::all(&compacting);
     let (compacting_family, compacting_row) =
         leader::tables(&compacting, &compacting_reachable, "one_slot_compacted");
-    rows.extend([leader_row, one_slot_row, compacting_row]);
+    rows.extend([leader_row, one_slot_row, earlier_row, compacting_row]);
     rows.extend(compacted_rows);
     let (catch_up_tables, catch_up_rows) = catch_up::tables(&reachable);
     let mut files = vec![crate::file(

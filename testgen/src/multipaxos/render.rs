@@ -186,11 +186,25 @@ pub fn leader_file(n: u8, copies_max: usize, families: &[leader::Family]) -> Str
              same votes",
         ),
     };
+    let earlier = if families
+        .iter()
+        .flat_map(|f| f.tables.iter().map(move |t| (f.ballot, t)))
+        .any(|(b, t)| {
+            t.messages
+                .iter()
+                .any(|m| matches!(m, Msg::M1b { bal, .. } if *bal != b))
+        }) {
+        " The leader of ballot 2 also hears, in scenarios of their own, each set with one \
+         promise of its own earlier ballot 0 that the model has in flight with it, which it must \
+         not count."
+    } else {
+        ""
+    };
     out += &doc_comment(&format!(
         "Multi-Paxos: a new leader in a cell of {n} hearing one promise from each acceptor, for \
          every set of promises the model of `tla/MultiPaxos.tla` can have in flight at once{sets} \
          (the leader of ballot 1 with 2 slots and 1 command; the leader of ballot 2 with 1 slot \
-         and 2 commands{compaction}), and every combination of {combinations}. Each combination \
+         and 2 commands{compaction}), and every combination of {combinations}.{earlier} Each combination \
          is walked twice: with the leader started by its election timeout, no command waiting, \
          and with it started by a client's command. When the promises heard first make a \
          quorum, the leader must propose in every slot above the quorum's compaction up to the \
@@ -228,10 +242,21 @@ pub fn leader_file(n: u8, copies_max: usize, families: &[leader::Family]) -> Str
              waiting: {waiting}, copies_max: {copies_max} }};\n"
         );
         for table in &family.tables {
+            let earlier = table
+                .messages
+                .iter()
+                .any(|m| matches!(m, Msg::M1b { bal, .. } if *bal != ballot));
+            let heard = if earlier {
+                format!("promises heard first making a quorum of ballot {ballot} (a bit per promise above; one of another ballot counts for nothing)")
+            } else {
+                "promises heard first making a quorum (a bit per promise above)".to_string()
+            };
             out += &test_head(
                 "Promises",
                 table,
-                &format!("promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a({ballot}, s, v) allows, by the model"),
+                &format!(
+                    "{heard}   per slot, the values Phase2a({ballot}, s, v) allows, by the model"
+                ),
             );
             out += &format!("    check_all(&{constant}, &scenario, &[\n");
             for (set, allowed) in &table.rows {

@@ -2,18 +2,19 @@
 //! Multi-Paxos: a new leader in a cell of 7 hearing one promise from each acceptor, for every set
 //! of promises the model of `tla/MultiPaxos.tla` can have in flight at once, up to renaming
 //! acceptors (the leader of ballot 1 with 2 slots and 1 command; the leader of ballot 2 with 1 slot
-//! and 2 commands), and every combination of losing and reordering them, none duplicated (with
-//! duplicates a cell of 7 has over 9 billion), up to swapping promises that report the same votes.
-//! Each combination is walked twice: with the leader started by its election timeout, no command
-//! waiting, and with it started by a client's command. When the promises heard first make a quorum,
-//! the leader must propose in every slot above the quorum's compaction up to the highest reported
-//! vote a value the model's `Phase2a` allows with that quorum, the waiting command (if any) in the
-//! slot after them, and ask a member that compacted furthest to catch it up; the table in each test
-//! is the model's, and a slot past the model's slots is the harness's to check.
+//! and 2 commands; the leader of ballot 1 with 1 slot, 2 commands and compaction, whose quorum may
+//! have compacted the slot), and every combination of losing and reordering them, none duplicated
+//! (with duplicates a cell of 7 has over 9 billion), up to swapping promises that report the same
+//! votes. Each combination is walked twice: with the leader started by its election timeout, no
+//! command waiting, and with it started by a client's command. When the promises heard first make a
+//! quorum, the leader must propose in every slot above the quorum's compaction up to the highest
+//! reported vote a value the model's `Phase2a` allows with that quorum, the waiting command (if
+//! any) in the slot after them, and ask a member that compacted furthest to catch it up; the table
+//! in each test is the model's, and a slot past the model's slots is the harness's to check.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::leader::{check_all, m1b, Family};
+use colony_generated_tests::multipaxos::leader::{check_all, m1b, m1bc, Family};
 use colony_generated_tests::walk::Scenario;
 
 /// The leader of ballot 1, the model's slots 1..2; in each test's second walk a client's c1 waits.
@@ -3400,6 +3401,929 @@ const ONE_SLOT: Family = Family { n: 7, ballot: 2, slots: 1, waiting: 2, copies_
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_100", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
     check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 8);
+}
+
+/// The leader of ballot 1, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT_COMPACTED: Family = Family { n: 7, ballot: 1, slots: 1, waiting: 2, copies_max: 1 };
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[])
+// Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
+// 8 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_00() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 8);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_01() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_02() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_03() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_04() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_05() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_06() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_07() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_08() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_09() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_10() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01010011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_11() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01010011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}; {a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_12() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}; {a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_13() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_14() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_14", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_15() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_15", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_16() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_16", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_17() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_17", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01011001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_18() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_18", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01011001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5}; {a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_19() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_19", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01101001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5}; {a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_20() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_20", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01101001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a5, a6, a7}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_21() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_21", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a5, a6, a7}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_22() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_22", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_23() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_23", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_24() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_24", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_25() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_25", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_26() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_26", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01011100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_27() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_27", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01011100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5}; {a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_28() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_28", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01101100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5}; {a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_29() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_29", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01101100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4}; {a5, a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_30() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_30", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4}; {a5, a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_31() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_31", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a4, a5, a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_32() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_32", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a4, a5, a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_33() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_33", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_34() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_34", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_35() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_35", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_36() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_36", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5, a6}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_37() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_37", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5, a6}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_38() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_38", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5}; {a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_39() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_39", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5}; {a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_40() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_40", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4}; {a5, a6, a7}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_41() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_41", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4}; {a5, a6, a7}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_42() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_42", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3}; {a4, a5, a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_43() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_43", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3}; {a4, a5, a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_44() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_44", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a3, a4, a5, a6, a7}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_45() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_45", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a3, a4, a5, a6, a7}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_46() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_46", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[s1=(0, c1)]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_47() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_47", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[s1=(0, c2)]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_48() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_48", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
+// 8 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_49() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_49", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 8);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_50() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_50", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_51() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_51", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_52() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_52", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_53() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_53", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_54() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_54", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_55() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_55", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_56() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_56", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_57() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_57", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_58() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_58", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_59() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_59", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[s1=(0, c1)]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_60() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_60", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[s1=(0, c2)]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_61() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_61", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[s1=(0, c1)]), 1b(a2, b=1, votes=[s1=(0, c1)]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
+// 8 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_62() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_62", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 8);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[s1=(0, c2)]), 1b(a2, b=1, votes=[s1=(0, c2)]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
+// 8 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_63() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_63", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
 }

@@ -71,7 +71,7 @@
 //! The model is `MultiPaxos_a3_r1_c1_b1_s2.cfg` (3 acceptors, 1 replica, 1 command `c1` and
 //! `NoOp`, ballots `0..1`, slots 1 and 2, no compaction) unless said otherwise. Compaction
 //! (`MaxCompaction = 1`: snapshots and compaction of slot 1) is reached by the follower, the
-//! leader of a cell of 3 and catch-up, as said under each; compaction past slot 1, and an
+//! leader and catch-up, as said under each; compaction past slot 1, and an
 //! acceptor compacting in the middle of a round: not reached.
 //!
 //! **Follower** ([`crate::multipaxos::follower`], `multipaxos_follower.rs`). Acceptor `a1`.
@@ -98,10 +98,13 @@
 //!   reached.
 //! - Promise sets: every set of one promise per acceptor of the highest ballot the model can
 //!   have in flight (cells of 5 and 7 up to renaming; in a cell of 7 none duplicated).
-//! - Compaction: in a cell of 3, the leader of ballot 1 with one slot and two commands
+//! - Compaction: the leader of ballot 1 with one slot and two commands
 //!   (`MultiPaxos_a3_r1_c2_b1_s1_k1.cfg`), whose promises may say their acceptor compacted the
-//!   slot (46 sets). Two slots with compaction (a compacted slot below a vote or a hole), and
-//!   compaction in cells of 5 and 7: not reached.
+//!   slot: 46 sets in a cell of 3, and up to renaming 36 in a cell of 5 and 64 in a cell of 7
+//!   (none duplicated), from the reduced search of [`crate::multipaxos::promises`], which keeps
+//!   the replica and the votes until the slot is applied. Two slots with compaction (a
+//!   compacted slot below a vote or a hole), and compaction with two replicas or with a
+//!   snapshot short of the last slot: not reached.
 //! - Commands waiting when the leader wins phase 1: every scenario is walked from two starts,
 //!   the election timeout with no command waiting (the leader proposes only in the slots up to
 //!   the highest reported vote) and a client's command (the model's last: `c1` with one

@@ -144,7 +144,7 @@ pub fn earlier_ballot_tables(
 }
 
 /// The family of the leader of `model`'s highest ballot in a cell of 5 or 7 (`model`'s
-/// acceptors; it has no replicas), named after `label`, and the report row: every promise set
+/// acceptors, its replicas as [`super::promises::for_the_search`] gives them), named after `label`, and the report row: every promise set
 /// up to renaming acceptors ([`promise_sets_up_to_renaming`]), with promises that report the
 /// same votes interchangeable, each delivered at most `copies_max` times.
 pub fn folded_tables(

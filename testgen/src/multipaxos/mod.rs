@@ -95,21 +95,18 @@ fn copies_max(n: u8) -> usize {
     }
 }
 
-/// The leader cases of a cell of `n` (5 or 7), folded: both bounded configurations, without
-/// replicas (see [`promises`]).
+/// The leader cases of a cell of `n` (5 or 7), folded: the three configurations of a cell of
+/// 3, the two without compaction without replicas, and the one with it with its one replica
+/// (see [`promises`]).
 fn folded_leader_families(n: u8) -> (Vec<leader::Family>, Vec<Row>) {
     let mut families = Vec::new();
     let mut rows = Vec::new();
     for (model, label) in [
         (bounded_model(), "two_slots"),
         (one_slot_model(), "one_slot"),
+        (compaction_model(), "one_slot_compacted"),
     ] {
-        let constants = Constants {
-            num_acceptors: n,
-            num_replicas: 0,
-            ..model.constants
-        };
-        let model = MultiPaxosModel::new(constants, Vec::new());
+        let model = promises::for_the_search(&model, n);
         let (family, row) = leader::folded_tables(&model, label, copies_max(n));
         families.push(family);
         rows.push(row);

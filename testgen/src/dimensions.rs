@@ -71,7 +71,7 @@
 //! The model is `MultiPaxos_a3_r1_c1_b1_s2.cfg` (3 acceptors, 1 replica, 1 command `c1` and
 //! `NoOp`, ballots `0..1`, slots 1 and 2, no compaction) unless said otherwise. Compaction
 //! (`MaxCompaction = 1`: snapshots and compaction of slot 1) is reached by the follower, the
-//! leader and catch-up, as said under each; compaction past slot 1, and an
+//! leader, the replica and catch-up, as said under each; compaction past slot 1, and an
 //! acceptor compacting in the middle of a round: not reached.
 //!
 //! **Follower** ([`crate::multipaxos::follower`], `multipaxos_follower.rs`). Acceptor `a1`.
@@ -134,7 +134,14 @@
 //! - Votes for slots 1 and 2 in three scenarios: slot 2 decided before slot 1; a hole filled with
 //!   `NoOp` by the leader of ballot 1; votes of ballots 0 and 1 for the same command in slot 1.
 //!   Votes of two ballots for different commands in one slot, and slot 3 and above: not reached.
-//!   In a cell of 7 none duplicated. A replica hearing votes after a snapshot: not reached.
+//!   In a cell of 7 none duplicated.
+//! - After a snapshot: replica 1 restarted from a snapshot through slot 1 with nothing decided
+//!   after it, from the two-slot model with `MaxCompaction = 1`, in two scenarios: the quorum's
+//!   votes for slot 1 arriving again after the snapshot covers it, with a quorum's votes for
+//!   slot 2; and votes of ballots 0 and 1 in slot 2, of which only ballot 1's make a quorum.
+//!   Every combination in a cell of 3, folded in cells of 5 and 7 (none duplicated in 7). A
+//!   replica that snapshots or installs a snapshot in the middle of the votes, a snapshot
+//!   through slot 2, and a replica holding decided entries after its snapshot: not reached.
 //!
 //! **Catch-up** ([`crate::multipaxos::catch_up`], `multipaxos_catch_up.rs`).
 //!

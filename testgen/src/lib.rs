@@ -130,6 +130,7 @@ fn role_order(role: &str) -> usize {
         "mp leader b2+0",
         "mp leader k1",
         "mp replica",
+        "mp replica k1",
         "mp catch-up",
         "mp catch-up k1",
         "cell",

@@ -61,11 +61,14 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         ));
     }
     for n in [3, 5, 7] {
-        let (tables, row) = replica::tables(&model, n, copies_max(n));
-        rows.push(row);
+        let (mut cases, row) = replica::tables(&model, n, copies_max(n));
+        let (after_snapshot, after_snapshot_row) =
+            replica::tables_after_snapshot(&compacting_two_slots, n, copies_max(n));
+        cases.extend(after_snapshot);
+        rows.extend([row, after_snapshot_row]);
         files.push(crate::file(
             format!("multipaxos_replica_n{n}.rs"),
-            render::replica_file(n, copies_max(n), &tables),
+            render::replica_file(n, copies_max(n), &cases),
         ));
     }
     rows.extend(catch_up_rows);

@@ -3,22 +3,30 @@
 //! of promises the model of `tla/MultiPaxos.tla` can have in flight at once (the leader of ballot 1
 //! with 2 slots and 1 command; the leader of ballot 2 with 1 slot and 2 commands; the leader of
 //! ballot 1 with 1 slot, 2 commands and compaction, whose quorum may have compacted the slot), and
-//! every combination of losing, duplicating and reordering them. When the promises heard first make
-//! a quorum, the leader must propose in every slot above the quorum's compaction up to the highest
-//! reported vote a value the model's `Phase2a` allows with that quorum, and ask a member that
-//! compacted furthest to catch it up; the table in each test is the model's.
+//! every combination of losing, duplicating and reordering them. The leader of ballot 2 also hears,
+//! in scenarios of their own, each set with one promise of its own earlier ballot 0 that the model
+//! has in flight with it, which it must not count. Each combination is walked twice: with the
+//! leader started by its election timeout, no command waiting, and with it started by a client's
+//! command. When the promises heard first make a quorum, the leader must propose in every slot
+//! above the quorum's compaction up to the highest reported vote a value the model's `Phase2a`
+//! allows with that quorum, the waiting command (if any) in the slot after them, and ask a member
+//! that compacted furthest to catch it up; the table in each test is the model's, and a slot past
+//! the model's slots is the harness's to check.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::leader::{check_all, m1b, m1bc};
+use colony_generated_tests::multipaxos::leader::{check_all, m1b, m1bc, Family};
 use colony_generated_tests::walk::Scenario;
+
+/// The leader of ballot 1, the model's slots 1..2; in each test's second walk a client's c1 waits.
+const TWO_SLOTS: Family = Family { n: 3, ballot: 1, slots: 2, waiting: 1, copies_max: 2 };
 
 // Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[])
 // 271 combinations
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -30,7 +38,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -42,7 +50,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -54,7 +62,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -66,7 +74,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -78,7 +86,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -90,7 +98,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -102,7 +110,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -114,7 +122,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -126,7 +134,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -138,7 +146,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -150,7 +158,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -162,7 +170,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -174,7 +182,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -186,7 +194,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_14", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -198,7 +206,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_15", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -210,7 +218,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_16", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -222,7 +230,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_17", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -234,7 +242,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_18", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -246,7 +254,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_19", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -258,7 +266,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_20", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -270,7 +278,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_21", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -282,7 +290,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_22", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -294,7 +302,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_23", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -306,7 +314,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_24", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -318,7 +326,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_25", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -330,7 +338,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_26", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -342,7 +350,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_27", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -354,7 +362,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_28", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -366,7 +374,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_29", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -378,7 +386,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_30", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -390,7 +398,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_31", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -402,7 +410,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_32", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -414,7 +422,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_33", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -426,7 +434,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_34", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -438,7 +446,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_35", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -450,7 +458,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_36", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -462,7 +470,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_37", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -474,7 +482,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_38", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -486,7 +494,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_39", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -498,7 +506,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_40", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -510,7 +518,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_41", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -522,7 +530,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_42", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -534,7 +542,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_43", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -546,7 +554,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_44", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -558,7 +566,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_45", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -570,7 +578,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_46", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -582,7 +590,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_47", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -594,7 +602,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_48", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -606,7 +614,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_49", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -618,7 +626,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_50", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -630,7 +638,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_51", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -642,7 +650,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_52", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -654,7 +662,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_53", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -666,7 +674,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_54", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -678,7 +686,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_55() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_55", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -690,7 +698,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_56() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_56", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -702,7 +710,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_57() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_57", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -714,7 +722,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_58() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_58", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -726,7 +734,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_59() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_59", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -738,7 +746,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_60() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_60", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -750,7 +758,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_61() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_61", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -762,7 +770,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_62() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_62", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -774,19 +782,22 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_two_slots_promises_63() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_two_slots_promises_63", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 271);
 }
 
+/// The leader of ballot 2, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT: Family = Family { n: 3, ballot: 2, slots: 1, waiting: 2, copies_max: 2 };
+
 // Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[])
 // 271 combinations
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_00", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -798,7 +809,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_01", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -810,7 +821,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_02", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -822,7 +833,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_03", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -834,7 +845,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_04", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -846,7 +857,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_05", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -858,7 +869,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_06", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -870,7 +881,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_07", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -882,7 +893,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_08", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -894,7 +905,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_09", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -906,7 +917,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_10", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -918,7 +929,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_11", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -930,7 +941,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_12", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -942,7 +953,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_13", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -954,7 +965,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_14", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -966,7 +977,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_15", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -978,7 +989,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_16", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -990,7 +1001,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_17", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1002,7 +1013,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_18", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1014,7 +1025,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_19", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1026,7 +1037,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_20", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1038,7 +1049,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_21", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1050,7 +1061,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_22", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1062,7 +1073,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_23", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1074,7 +1085,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_24", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1086,7 +1097,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_25", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1098,7 +1109,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_26", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1110,7 +1121,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_27", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1122,7 +1133,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_28", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1134,7 +1145,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_29", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1146,7 +1157,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_30", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1158,7 +1169,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_31", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1170,7 +1181,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_32", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1182,7 +1193,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_33", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1194,7 +1205,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_34", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1206,7 +1217,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_35", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1218,7 +1229,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_36", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1230,7 +1241,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_37", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1242,7 +1253,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_38", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1254,7 +1265,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_39", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1266,7 +1277,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_40", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1278,7 +1289,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_41", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1290,7 +1301,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_42", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1302,7 +1313,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_43", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1314,7 +1325,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_44", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1326,7 +1337,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_45", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1338,7 +1349,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_46", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1350,7 +1361,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_47", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1362,7 +1373,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_48", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1374,7 +1385,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_49", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1386,7 +1397,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_50", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1398,7 +1409,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_51", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1410,7 +1421,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_52", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1422,7 +1433,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_53", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1434,7 +1445,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_54", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1446,7 +1457,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_55() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_55", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1458,7 +1469,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_56() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_56", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1470,7 +1481,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_57() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_57", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1482,7 +1493,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_58() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_58", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1494,7 +1505,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_59() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_59", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1506,7 +1517,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_60() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_60", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1518,7 +1529,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_61() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_61", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1530,7 +1541,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_62() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_62", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1542,7 +1553,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_63() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_63", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1554,7 +1565,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_64() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_64", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1566,7 +1577,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_65() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_65", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1578,7 +1589,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_66() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_66", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1590,7 +1601,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_67() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_67", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1602,7 +1613,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_68() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_68", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1614,7 +1625,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_69() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_69", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1626,19 +1637,3217 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n3_b2_one_slot_promises_70() {
     let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_promises_70", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 271);
 }
 
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_000() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_000", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_001() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_001", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_002() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_002", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_003() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_003", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_004() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_004", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_005() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_005", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_006() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_006", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_007() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_007", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_008() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_008", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_009() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_009", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_010() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_010", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_011() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_011", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_012() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_012", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_013() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_013", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_014() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_014", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_015() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_015", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_016() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_016", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_017() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_017", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_018() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_018", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_019() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_019", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_020() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_020", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_021() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_021", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_022() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_022", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_023() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_023", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_024() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_024", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_025() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_025", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_026() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_026", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_027() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_027", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_028() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_028", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_029() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_029", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_030() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_030", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_031() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_031", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_032() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_032", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_033() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_033", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_034() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_034", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_035() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_035", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_036() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_036", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_037() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_037", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_038() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_038", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_039() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_039", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_040() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_040", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_041() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_041", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_042() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_042", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_043() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_043", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_044() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_044", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_045() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_045", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_046() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_046", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_047() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_047", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_048() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_048", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_049() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_049", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_050() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_050", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_051() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_051", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_052() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_052", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_053() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_053", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_054() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_054", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_055() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_055", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_056() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_056", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_057() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_057", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_058() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_058", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_059() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_059", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_060() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_060", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_061() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_061", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_062() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_062", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_063() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_063", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_064() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_064", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_065() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_065", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_066() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_066", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_067() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_067", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_068() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_068", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_069() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_069", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_070() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_070", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_071() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_071", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_072() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_072", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_073() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_073", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_074() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_074", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_075() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_075", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_076() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_076", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_077() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_077", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_078() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_078", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_079() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_079", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_080() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_080", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_081() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_081", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_082() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_082", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_083() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_083", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_084() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_084", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_085() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_085", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_086() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_086", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_087() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_087", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_088() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_088", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_089() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_089", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_090() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_090", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_091() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_091", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_092() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_092", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_093() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_093", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_094() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_094", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_095() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_095", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_096() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_096", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_097() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_097", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c1)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_098() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_098", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_099() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_099", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_100() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_100", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_101() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_101", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_102() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_102", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_103() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_103", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_104() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_104", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_105() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_105", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_106() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_106", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_107() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_107", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_108() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_108", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_109() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_109", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_110() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_110", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_111() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_111", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_112() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_112", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_113() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_113", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_114() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_114", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_115() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_115", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_116() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_116", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_117() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_117", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_118() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_118", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_119() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_119", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_120() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_120", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_121() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_121", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_122() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_122", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_123() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_123", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_124() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_124", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_125() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_125", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_126() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_126", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_127() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_127", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_128() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_128", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_129() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_129", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_130() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_130", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_131() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_131", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_132() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_132", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_133() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_133", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(0, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_134() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_134", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_135() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_135", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_136() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_136", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_137() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_137", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_138() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_138", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_139() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_139", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_140() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_140", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_141() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_141", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_142() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_142", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_143() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_143", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_144() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_144", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_145() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_145", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_146() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_146", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_147() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_147", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_148() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_148", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_149() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_149", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_150() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_150", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_151() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_151", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_152() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_152", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_153() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_153", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_154() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_154", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_155() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_155", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_156() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_156", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_157() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_157", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_158() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_158", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_159() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_159", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_160() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_160", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_161() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_161", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_162() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_162", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_163() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_163", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_164() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_164", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_165() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_165", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_166() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_166", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_167() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_167", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_168() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_168", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_169() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_169", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_170() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_170", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_171() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_171", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_172() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_172", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c1)]), 1b(a2, b=2, votes=[s1=(1, c1)]), 1b(a3, b=2, votes=[s1=(1, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_173() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_173", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_174() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_174", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_175() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_175", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_176() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_176", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_177() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_177", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_178() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_178", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_179() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_179", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_180() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_180", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_181() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_181", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_182() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_182", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_183() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_183", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_184() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_184", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_185() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_185", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_186() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_186", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_187() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_187", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_188() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_188", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_189() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_189", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_190() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_190", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c1)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_191() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_191", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_192() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_192", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_193() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_193", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_194() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_194", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_195() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_195", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_196() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_196", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_197() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_197", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_198() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_198", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_199() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_199", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(0, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_200() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_200", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_201() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_201", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_202() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_202", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_203() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_203", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_204() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_204", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_205() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_205", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c1)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_206() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_206", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_207() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_207", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_208() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_208", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(0, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_209() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_209", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a1, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_210() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_210", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(1, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a2, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_211() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_211", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(2, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+// Promises that may arrive: 1b(a1, b=2, votes=[s1=(1, c2)]), 1b(a2, b=2, votes=[s1=(1, c2)]), 1b(a3, b=2, votes=[s1=(1, c2)]), 1b(a3, b=0, votes=[])
+// 7365 combinations
+//   promises heard first making a quorum of ballot 2 (a bit per promise above; one of another ballot counts for nothing)   per slot, the values Phase2a(2, s, v) allows, by the model
+#[test] fn mp_leader_n3_b2_one_slot_with_b0_promises_212() {
+    let scenario = Scenario { prefix: "mp_leader_n3_b2_one_slot_with_b0_promises_212", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(3, 0, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2, 3] };
+    check_all(&ONE_SLOT, &scenario, &[
+        (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 7365);
+}
+
+/// The leader of ballot 1, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT_COMPACTED: Family = Family { n: 3, ballot: 1, slots: 1, waiting: 2, copies_max: 2 };
+
 // Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[])
 // 271 combinations
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1650,7 +4859,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1662,7 +4871,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1674,7 +4883,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1686,7 +4895,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1698,7 +4907,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1710,7 +4919,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1722,7 +4931,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1734,7 +4943,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1746,7 +4955,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1758,7 +4967,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1770,7 +4979,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1782,7 +4991,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1794,7 +5003,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1806,7 +5015,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_14", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1818,7 +5027,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_15", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1830,7 +5039,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_16", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1842,7 +5051,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_17", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1854,7 +5063,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_18", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1866,7 +5075,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_19", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1878,7 +5087,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_20", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1890,7 +5099,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_21", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1902,7 +5111,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_22", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1914,7 +5123,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_23", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1926,7 +5135,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_24", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1938,7 +5147,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_25", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1950,7 +5159,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_26", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 2), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1962,7 +5171,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_27", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1974,7 +5183,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_28", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1986,7 +5195,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_29", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1998,7 +5207,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_30", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2010,7 +5219,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_31", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2022,7 +5231,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_32", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2034,7 +5243,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_33", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2046,7 +5255,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_34", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2058,7 +5267,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_35", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2070,7 +5279,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_36", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2082,7 +5291,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_37", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2094,7 +5303,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_38", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2106,7 +5315,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_39", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2118,7 +5327,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_40", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2130,7 +5339,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_41", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2142,7 +5351,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_42", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2154,7 +5363,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_43", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2166,7 +5375,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_44", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -2178,7 +5387,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n3_b1_one_slot_compacted_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n3_b1_one_slot_compacted_promises_45", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2] };
-    check_all(3, 1, 2, &scenario, &[
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
         (0b00000011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00000110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise

@@ -2,16 +2,23 @@
 //! Multi-Paxos: a new leader in a cell of 5 hearing one promise from each acceptor, for every set
 //! of promises the model of `tla/MultiPaxos.tla` can have in flight at once, up to renaming
 //! acceptors (the leader of ballot 1 with 2 slots and 1 command; the leader of ballot 2 with 1 slot
-//! and 2 commands), and every combination of losing, duplicating and reordering them, up to
-//! swapping promises that report the same votes. When the promises heard first make a quorum, the
-//! leader must propose in every slot above the quorum's compaction up to the highest reported vote
-//! a value the model's `Phase2a` allows with that quorum, and ask a member that compacted furthest
-//! to catch it up; the table in each test is the model's.
+//! and 2 commands; the leader of ballot 1 with 1 slot, 2 commands and compaction, whose quorum may
+//! have compacted the slot), and every combination of losing, duplicating and reordering them, up
+//! to swapping promises that report the same votes. Each combination is walked twice: with the
+//! leader started by its election timeout, no command waiting, and with it started by a client's
+//! command. When the promises heard first make a quorum, the leader must propose in every slot
+//! above the quorum's compaction up to the highest reported vote a value the model's `Phase2a`
+//! allows with that quorum, the waiting command (if any) in the slot after them, and ask a member
+//! that compacted furthest to catch it up; the table in each test is the model's, and a slot past
+//! the model's slots is the harness's to check.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::leader::{check_all, m1b};
+use colony_generated_tests::multipaxos::leader::{check_all, m1b, m1bc, Family};
 use colony_generated_tests::walk::Scenario;
+
+/// The leader of ballot 1, the model's slots 1..2; in each test's second walk a client's c1 waits.
+const TWO_SLOTS: Family = Family { n: 5, ballot: 1, slots: 2, waiting: 1, copies_max: 2 };
 
 // Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[])
 // Interchangeable: {a1, a2, a3, a4, a5}
@@ -19,7 +26,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -30,7 +37,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -42,7 +49,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -54,7 +61,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -66,7 +73,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -79,7 +86,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -93,7 +100,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -107,7 +114,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -120,7 +127,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -134,7 +141,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -147,7 +154,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -160,7 +167,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -175,7 +182,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -190,7 +197,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -205,7 +212,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_14", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -222,7 +229,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_15", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -237,7 +244,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_16", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -250,7 +257,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_17", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -265,7 +272,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_18", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -280,7 +287,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_19", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -293,7 +300,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_20", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -305,7 +312,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_21", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -319,7 +326,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_22", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -333,7 +340,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_23", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -348,7 +355,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_24", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -365,7 +372,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_25", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -380,7 +387,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_26", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -394,7 +401,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_27", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -411,7 +418,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_28", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -428,7 +435,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_29", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -442,7 +449,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_30", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -454,7 +461,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_31", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -468,7 +475,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_32", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -483,7 +490,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_33", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -497,7 +504,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_34", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -509,7 +516,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_35", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -520,7 +527,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_36", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -532,7 +539,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_37", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -544,7 +551,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_38", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -557,7 +564,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_39", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -571,7 +578,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_40", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -584,7 +591,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_41", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -597,7 +604,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_42", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -612,7 +619,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_43", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -627,7 +634,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_44", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -640,7 +647,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_45", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -652,7 +659,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_46", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -666,7 +673,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_47", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -681,7 +688,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_48", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -695,7 +702,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_49", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -707,7 +714,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_50", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -718,7 +725,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_51", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -730,7 +737,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_52", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -743,7 +750,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_53", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -756,7 +763,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_54", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -768,10 +775,13 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n5_b1_two_slots_promises_55() {
     let scenario = Scenario { prefix: "mp_leader_n5_b1_two_slots_promises_55", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 1, 2, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 2744);
 }
+
+/// The leader of ballot 2, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT: Family = Family { n: 5, ballot: 2, slots: 1, waiting: 2, copies_max: 2 };
 
 // Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a4, b=2, votes=[]), 1b(a5, b=2, votes=[])
 // Interchangeable: {a1, a2, a3, a4, a5}
@@ -779,7 +789,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_00() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_00", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -790,7 +800,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_01() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_01", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -802,7 +812,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_02() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_02", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -814,7 +824,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_03() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_03", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -826,7 +836,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_04() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_04", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -838,7 +848,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_05() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_05", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -851,7 +861,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_06() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_06", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -865,7 +875,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_07() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_07", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -879,7 +889,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_08() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_08", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -892,7 +902,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_09() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_09", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -906,7 +916,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_10() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_10", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -920,7 +930,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_11() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_11", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -933,7 +943,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_12() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_12", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -946,7 +956,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_13() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_13", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -959,7 +969,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_14() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_14", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -974,7 +984,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_15() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_15", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -989,7 +999,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_16() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_16", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1004,7 +1014,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_17() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_17", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1019,7 +1029,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_18() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_18", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1032,7 +1042,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_19() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_19", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1047,7 +1057,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_20() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_20", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1062,7 +1072,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_21() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_21", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1077,7 +1087,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_22() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_22", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1092,7 +1102,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_23() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_23", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1105,7 +1115,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_24() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_24", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1118,7 +1128,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_25() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_25", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1130,7 +1140,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_26() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_26", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1144,7 +1154,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_27() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_27", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1159,7 +1169,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_28() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_28", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1174,7 +1184,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_29() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_29", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1188,7 +1198,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_30() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_30", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1202,7 +1212,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_31() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_31", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1214,7 +1224,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_32() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_32", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1228,7 +1238,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_33() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_33", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1243,7 +1253,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_34() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_34", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1258,7 +1268,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_35() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_35", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1272,7 +1282,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_36() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_36", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1286,7 +1296,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_37() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_37", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1298,7 +1308,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_38() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_38", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1310,7 +1320,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_39() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_39", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -1321,7 +1331,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_40() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_40", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1333,7 +1343,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_41() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_41", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1346,7 +1356,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_42() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_42", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1359,7 +1369,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_43() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_43", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1372,7 +1382,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_44() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_44", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1384,7 +1394,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_45() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_45", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1396,7 +1406,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_46() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_46", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -1407,7 +1417,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_47() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_47", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1419,7 +1429,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_48() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_48", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1432,7 +1442,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_49() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_49", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1445,7 +1455,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_50() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_50", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1458,7 +1468,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_51() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_51", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1470,7 +1480,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_52() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_52", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 13659);
@@ -1482,7 +1492,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_53() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_53", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 2744);
 }
@@ -1493,8 +1503,479 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n5_b2_one_slot_promises_54() {
     let scenario = Scenario { prefix: "mp_leader_n5_b2_one_slot_promises_54", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
-    check_all(5, 2, 2, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 2744);
+}
+
+/// The leader of ballot 1, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT_COMPACTED: Family = Family { n: 5, ballot: 1, slots: 1, waiting: 2, copies_max: 2 };
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[])
+// Interchangeable: {a1, a2, a3, a4, a5}
+// 2744 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_00() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 2744);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_01() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_02() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_03() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3}; {a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_04() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}
+// 54477 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_05() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 54477);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}
+// 54477 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_06() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 54477);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_07() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_08() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2}; {a3, a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_09() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4}
+// 81639 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_10() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 81639);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4}
+// 81639 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_11() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 81639);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a4, a5}
+// 81639 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_12() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 81639);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a4, a5}
+// 81639 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_13() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 81639);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_14() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_14", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_15() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_15", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1)
+// Interchangeable: {a2, a3, a4, a5}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_16() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_16", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4}
+// 54477 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_17() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_17", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 54477);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4}
+// 54477 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_18() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_18", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 54477);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3}; {a4, a5}
+// 81639 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_19() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_19", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 81639);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3}; {a4, a5}
+// 81639 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_20() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_20", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 81639);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a3, a4, a5}
+// 54477 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_21() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_21", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 54477);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a3, a4, a5}
+// 54477 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_22() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_22", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 54477);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[s1=(0, c1)]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_23() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_23", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[s1=(0, c2)]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_24() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_24", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4, a5}
+// 2744 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_25() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_25", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 2744);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_26() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_26", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_27() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_27", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_28() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_28", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_29() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_29", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_30() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_30", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5}
+// 27262 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_31() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_31", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 27262);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[s1=(0, c1)]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_32() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_32", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[s1=(0, c2)]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5}
+// 13659 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_33() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_33", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00001110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 13659);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[s1=(0, c1)]), 1b(a2, b=1, votes=[s1=(0, c1)]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5}
+// 2744 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_34() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_34", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 2744);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[s1=(0, c2)]), 1b(a2, b=1, votes=[s1=(0, c2)]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5}
+// 2744 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n5_b1_one_slot_compacted_promises_35() {
+    let scenario = Scenario { prefix: "mp_leader_n5_b1_one_slot_compacted_promises_35", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 2744);
 }
 }

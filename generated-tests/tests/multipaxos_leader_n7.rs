@@ -2,17 +2,23 @@
 //! Multi-Paxos: a new leader in a cell of 7 hearing one promise from each acceptor, for every set
 //! of promises the model of `tla/MultiPaxos.tla` can have in flight at once, up to renaming
 //! acceptors (the leader of ballot 1 with 2 slots and 1 command; the leader of ballot 2 with 1 slot
-//! and 2 commands), and every combination of losing and reordering them, none duplicated (with
-//! duplicates a cell of 7 has over 9 billion), up to swapping promises that report the same votes.
-//! When the promises heard first make a quorum, the leader must propose in every slot above the
-//! quorum's compaction up to the highest reported vote a value the model's `Phase2a` allows with
-//! that quorum, and ask a member that compacted furthest to catch it up; the table in each test is
-//! the model's.
+//! and 2 commands; the leader of ballot 1 with 1 slot, 2 commands and compaction, whose quorum may
+//! have compacted the slot), and every combination of losing and reordering them, none duplicated
+//! (with duplicates a cell of 7 has over 9 billion), up to swapping promises that report the same
+//! votes. Each combination is walked twice: with the leader started by its election timeout, no
+//! command waiting, and with it started by a client's command. When the promises heard first make a
+//! quorum, the leader must propose in every slot above the quorum's compaction up to the highest
+//! reported vote a value the model's `Phase2a` allows with that quorum, the waiting command (if
+//! any) in the slot after them, and ask a member that compacted furthest to catch it up; the table
+//! in each test is the model's, and a slot past the model's slots is the harness's to check.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::leader::{check_all, m1b};
+use colony_generated_tests::multipaxos::leader::{check_all, m1b, m1bc, Family};
 use colony_generated_tests::walk::Scenario;
+
+/// The leader of ballot 1, the model's slots 1..2; in each test's second walk a client's c1 waits.
+const TWO_SLOTS: Family = Family { n: 7, ballot: 1, slots: 2, waiting: 1, copies_max: 1 };
 
 // Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[])
 // Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
@@ -20,7 +26,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_000() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_000", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -31,7 +37,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_001() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_001", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -43,7 +49,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_002() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_002", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -55,7 +61,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_003() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_003", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -67,7 +73,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_004() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_004", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -80,7 +86,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_005() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_005", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -94,7 +100,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_006() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_006", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -108,7 +114,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_007() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_007", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -121,7 +127,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_008() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_008", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -135,7 +141,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_009() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_009", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -148,7 +154,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_010() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_010", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -162,7 +168,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_011() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_011", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -178,7 +184,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_012() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_012", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -194,7 +200,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_013() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_013", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -210,7 +216,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_014() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_014", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -228,7 +234,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_015() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_015", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -244,7 +250,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_016() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_016", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -258,7 +264,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_017() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_017", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -274,7 +280,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_018() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_018", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -290,7 +296,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_019() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_019", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -304,7 +310,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_020() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_020", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -318,7 +324,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_021() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_021", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -335,7 +341,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_022() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_022", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -352,7 +358,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_023() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_023", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -370,7 +376,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_024() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_024", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -391,7 +397,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_025() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_025", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -409,7 +415,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_026() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_026", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -426,7 +432,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_027() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_027", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -447,7 +453,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_028() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_028", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -468,7 +474,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_029() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_029", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -485,7 +491,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_030() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_030", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -499,7 +505,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_031() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_031", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -516,7 +522,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_032() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_032", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -534,7 +540,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_033() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_033", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -551,7 +557,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_034() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_034", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -565,7 +571,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_035() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_035", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -578,7 +584,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_036() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_036", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -594,7 +600,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_037() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_037", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -610,7 +616,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_038() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_038", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -628,7 +634,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_039() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_039", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -649,7 +655,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_040() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_040", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -667,7 +673,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_041() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_041", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -685,7 +691,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_042() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_042", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -708,7 +714,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_043() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_043", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -731,7 +737,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_044() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_044", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -749,7 +755,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_045() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_045", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -765,7 +771,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_046() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_046", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -786,7 +792,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_047() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_047", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -809,7 +815,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_048() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_048", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -830,7 +836,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_049() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_049", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -846,7 +852,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_050() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_050", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -859,7 +865,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_051() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_051", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -875,7 +881,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_052() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_052", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -893,7 +899,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_053() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_053", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -911,7 +917,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_054() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_054", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -927,7 +933,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_055() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_055", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -940,7 +946,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_056() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_056", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -952,7 +958,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_057() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_057", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -966,7 +972,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_058() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_058", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -980,7 +986,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_059() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_059", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -996,7 +1002,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_060() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_060", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1014,7 +1020,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_061() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_061", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1030,7 +1036,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_062() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_062", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1047,7 +1053,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_063() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_063", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1068,7 +1074,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_064() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_064", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1089,7 +1095,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_065() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_065", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1106,7 +1112,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_066() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_066", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1122,7 +1128,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_067() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_067", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1143,7 +1149,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_068() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_068", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1166,7 +1172,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_069() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_069", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1187,7 +1193,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_070() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_070", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1203,7 +1209,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_071() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_071", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1217,7 +1223,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_072() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_072", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1235,7 +1241,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_073() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_073", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1256,7 +1262,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_074() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_074", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1277,7 +1283,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_075() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_075", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1295,7 +1301,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_076() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_076", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1309,7 +1315,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_077() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_077", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1321,7 +1327,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_078() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_078", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1335,7 +1341,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_079() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_079", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1351,7 +1357,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_080() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_080", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1368,7 +1374,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_081() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_081", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1384,7 +1390,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_082() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_082", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1398,7 +1404,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_083() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_083", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1410,7 +1416,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_084() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_084", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(-1, -1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -1421,7 +1427,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_085() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_085", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1433,7 +1439,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_086() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_086", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(-1, -1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1445,7 +1451,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_087() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_087", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1458,7 +1464,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_088() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_088", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1472,7 +1478,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_089() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_089", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(-1, -1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1485,7 +1491,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_090() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_090", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1499,7 +1505,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_091() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_091", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1515,7 +1521,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_092() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_092", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1531,7 +1537,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_093() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_093", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(-1, -1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[0]), (2, &[1])]), // s1 in {NoOp}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1545,7 +1551,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_094() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_094", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1559,7 +1565,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_095() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_095", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1576,7 +1582,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_096() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_096", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1594,7 +1600,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_097() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_097", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1611,7 +1617,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_098() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_098", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(-1, -1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1625,7 +1631,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_099() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_099", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1638,7 +1644,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_100() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_100", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1654,7 +1660,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_101() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_101", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1672,7 +1678,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_102() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_102", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1690,7 +1696,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_103() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_103", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1706,7 +1712,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_104() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_104", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(-1, -1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1719,7 +1725,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_105() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_105", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1731,7 +1737,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_106() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_106", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1745,7 +1751,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_107() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_107", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1761,7 +1767,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_108() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_108", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1778,7 +1784,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_109() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_109", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1794,7 +1800,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_110() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_110", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1808,7 +1814,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_111() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_111", messages: &[m1b(1, 1, [(-1, -1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1820,7 +1826,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_112() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_112", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -1831,7 +1837,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_113() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_113", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1843,7 +1849,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_114() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_114", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1856,7 +1862,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_115() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_115", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1870,7 +1876,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_116() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_116", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1884,7 +1890,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_117() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_117", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
@@ -1897,7 +1903,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_118() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_118", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1909,10 +1915,13 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
 #[test] fn mp_leader_n7_b1_two_slots_promises_119() {
     let scenario = Scenario { prefix: "mp_leader_n7_b1_two_slots_promises_119", messages: &[m1b(1, 1, [(0, 1), (0, 1)]), m1b(2, 1, [(0, 1), (0, 1)]), m1b(3, 1, [(0, 1), (0, 1)]), m1b(4, 1, [(0, 1), (0, 1)]), m1b(5, 1, [(0, 1), (0, 1)]), m1b(6, 1, [(0, 1), (0, 1)]), m1b(7, 1, [(0, 1), (0, 1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 1, 1, &scenario, &[
+    check_all(&TWO_SLOTS, &scenario, &[
         (0b00001111, &[(1, &[1]), (2, &[1])]), // s1 in {c1}; s2 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
+
+/// The leader of ballot 2, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT: Family = Family { n: 7, ballot: 2, slots: 1, waiting: 2, copies_max: 1 };
 
 // Promises that may arrive: 1b(a1, b=2, votes=[]), 1b(a2, b=2, votes=[]), 1b(a3, b=2, votes=[]), 1b(a4, b=2, votes=[]), 1b(a5, b=2, votes=[]), 1b(a6, b=2, votes=[]), 1b(a7, b=2, votes=[])
 // Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
@@ -1920,7 +1929,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_000() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_000", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -1931,7 +1940,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_001() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_001", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1943,7 +1952,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_002() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_002", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1955,7 +1964,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_003() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_003", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1967,7 +1976,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_004() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_004", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(-1, -1), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -1979,7 +1988,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_005() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_005", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -1992,7 +2001,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_006() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_006", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2006,7 +2015,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_007() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_007", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2020,7 +2029,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_008() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_008", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2033,7 +2042,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_009() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_009", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2047,7 +2056,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_010() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_010", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2061,7 +2070,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_011() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_011", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2074,7 +2083,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_012() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_012", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(-1, -1), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2087,7 +2096,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_013() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_013", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2101,7 +2110,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_014() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_014", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2117,7 +2126,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_015() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_015", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2133,7 +2142,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_016() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_016", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2149,7 +2158,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_017() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_017", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2165,7 +2174,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_018() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_018", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2179,7 +2188,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_019() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_019", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2195,7 +2204,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_020() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_020", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2211,7 +2220,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_021() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_021", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2227,7 +2236,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_022() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_022", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2243,7 +2252,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_023() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_023", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2257,7 +2266,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_024() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_024", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(-1, -1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2271,7 +2280,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_025() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_025", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2285,7 +2294,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_026() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_026", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2302,7 +2311,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_027() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_027", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2319,7 +2328,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_028() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_028", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2337,7 +2346,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_029() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_029", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2355,7 +2364,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_030() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_030", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2372,7 +2381,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_031() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_031", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2389,7 +2398,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_032() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_032", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2403,7 +2412,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_033() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_033", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2420,7 +2429,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_034() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_034", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2437,7 +2446,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_035() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_035", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2455,7 +2464,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_036() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_036", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2473,7 +2482,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_037() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_037", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2490,7 +2499,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_038() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_038", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2507,7 +2516,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_039() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_039", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2521,7 +2530,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_040() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_040", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(-1, -1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2535,7 +2544,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_041() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_041", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2548,7 +2557,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_042() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_042", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2564,7 +2573,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_043() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_043", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2582,7 +2591,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_044() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_044", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2600,7 +2609,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_045() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_045", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2618,7 +2627,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_046() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_046", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2636,7 +2645,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_047() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_047", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2652,7 +2661,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_048() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_048", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2668,7 +2677,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_049() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_049", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2681,7 +2690,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_050() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_050", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2697,7 +2706,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_051() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_051", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2715,7 +2724,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_052() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_052", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2733,7 +2742,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_053() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_053", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2751,7 +2760,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_054() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_054", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2769,7 +2778,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_055() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_055", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2785,7 +2794,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_056() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_056", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2801,7 +2810,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_057() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_057", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2814,7 +2823,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_058() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_058", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(-1, -1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2827,7 +2836,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_059() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_059", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -2839,7 +2848,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_060() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_060", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2853,7 +2862,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_061() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_061", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2869,7 +2878,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_062() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_062", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2886,7 +2895,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_063() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_063", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2903,7 +2912,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_064() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_064", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2919,7 +2928,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_065() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_065", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2935,7 +2944,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_066() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_066", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2949,7 +2958,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_067() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_067", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2963,7 +2972,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_068() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_068", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -2975,7 +2984,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_069() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_069", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -2989,7 +2998,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_070() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_070", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3005,7 +3014,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_071() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_071", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3022,7 +3031,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_072() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_072", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3039,7 +3048,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_073() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_073", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3055,7 +3064,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_074() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_074", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3071,7 +3080,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_075() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_075", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3085,7 +3094,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_076() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_076", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3099,7 +3108,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_077() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_077", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3111,7 +3120,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_078() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_078", messages: &[m1b(1, 2, [(-1, -1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3123,7 +3132,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_079() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_079", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -3134,7 +3143,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_080() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_080", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(0, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3146,7 +3155,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_081() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_081", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(0, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3159,7 +3168,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_082() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_082", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(0, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3173,7 +3182,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_083() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_083", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3187,7 +3196,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_084() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_084", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(0, 1), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3201,7 +3210,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_085() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_085", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3214,7 +3223,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_086() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_086", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(0, 1), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3227,7 +3236,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_087() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_087", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3239,7 +3248,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_088() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_088", messages: &[m1b(1, 2, [(0, 1), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3251,7 +3260,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_089() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_089", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -3262,7 +3271,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_090() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_090", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(0, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3274,7 +3283,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_091() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_091", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(0, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3287,7 +3296,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_092() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_092", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(0, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3301,7 +3310,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_093() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_093", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3315,7 +3324,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_094() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_094", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(0, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3329,7 +3338,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_095() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_095", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3342,7 +3351,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_096() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_096", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(0, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
@@ -3355,7 +3364,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_097() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_097", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3367,7 +3376,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_098() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_098", messages: &[m1b(1, 2, [(0, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
         (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 35);
@@ -3379,7 +3388,7 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_099() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_099", messages: &[m1b(1, 2, [(1, 1), (-1, -1)]), m1b(2, 2, [(1, 1), (-1, -1)]), m1b(3, 2, [(1, 1), (-1, -1)]), m1b(4, 2, [(1, 1), (-1, -1)]), m1b(5, 2, [(1, 1), (-1, -1)]), m1b(6, 2, [(1, 1), (-1, -1)]), m1b(7, 2, [(1, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
     ], 8);
 }
@@ -3390,8 +3399,931 @@ use colony_generated_tests::walk::Scenario;
 //   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(2, s, v) allows, by the model
 #[test] fn mp_leader_n7_b2_one_slot_promises_100() {
     let scenario = Scenario { prefix: "mp_leader_n7_b2_one_slot_promises_100", messages: &[m1b(1, 2, [(1, 2), (-1, -1)]), m1b(2, 2, [(1, 2), (-1, -1)]), m1b(3, 2, [(1, 2), (-1, -1)]), m1b(4, 2, [(1, 2), (-1, -1)]), m1b(5, 2, [(1, 2), (-1, -1)]), m1b(6, 2, [(1, 2), (-1, -1)]), m1b(7, 2, [(1, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
-    check_all(7, 2, 1, &scenario, &[
+    check_all(&ONE_SLOT, &scenario, &[
         (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(2, s, v)   impl: Leader::on_promise
+    ], 8);
+}
+
+/// The leader of ballot 1, the model's slot 1; in each test's second walk a client's c2 waits.
+const ONE_SLOT_COMPACTED: Family = Family { n: 7, ballot: 1, slots: 1, waiting: 2, copies_max: 1 };
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[])
+// Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
+// 8 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_00() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_00", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(-1, -1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 8);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_01() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_01", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_02() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_02", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_03() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_03", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(-1, -1), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_04() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_04", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_05() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_05", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_06() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_06", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_07() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_07", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_08() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_08", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(-1, -1), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_09() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_09", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_10() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_10", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01010011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_11() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_11", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01010011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}; {a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_12() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_12", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}; {a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_13() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_13", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_14() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_14", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_15() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_15", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(-1, -1), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1, 2])]), // s1 in {c1, c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_16() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_16", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_17() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_17", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01011001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_18() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_18", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01011001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5}; {a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_19() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_19", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01101001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5}; {a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_20() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_20", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01101001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a5, a6, a7}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_21() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_21", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a5, a6, a7}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_22() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_22", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_23() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_23", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_24() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_24", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(-1, -1), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_25() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_25", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_26() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_26", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01011100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_27() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_27", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01011100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5}; {a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_28() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_28", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01101100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5}; {a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_29() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_29", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01101100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4}; {a5, a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_30() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_30", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4}; {a5, a6, a7}
+// 650 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_31() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_31", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 650);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a4, a5, a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_32() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_32", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a4, a5, a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_33() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_33", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_34() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_34", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_35() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_35", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(-1, -1), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_36() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_36", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5, a6}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_37() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_37", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5, a6}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_38() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_38", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01001110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5}; {a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_39() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_39", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5}; {a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_40() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_40", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00101110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4}; {a5, a6, a7}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_41() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_41", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4}; {a5, a6, a7}
+// 448 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_42() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_42", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 448);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3}; {a4, a5, a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_43() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_43", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3}; {a4, a5, a6, a7}
+// 350 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_44() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_44", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111010, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 350);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a3, a4, a5, a6, a7}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_45() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_45", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a3, a4, a5, a6, a7}
+// 160 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_46() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_46", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 160);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[s1=(0, c1)]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_47() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_47", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[]), 1b(a2, b=1, votes=[s1=(0, c2)]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_48() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_48", messages: &[m1b(1, 1, [(-1, -1), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[], compacted=1)
+// Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
+// 8 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_49() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_49", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1bc(7, 1, [(-1, -1), (-1, -1)], 1)], classes: &[0, 0, 0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 8);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_50() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_50", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[], compacted=1), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_51() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_51", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1bc(6, 1, [(-1, -1), (-1, -1)], 1), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 6] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01000111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_52() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_52", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[], compacted=1), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5}; {a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_53() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_53", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1bc(5, 1, [(-1, -1), (-1, -1)], 1), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 5, 5] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00100111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01100011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_54() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_54", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[], compacted=1), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4}; {a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_55() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_55", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1bc(4, 1, [(-1, -1), (-1, -1)], 1), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 4, 4, 4] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00010111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00110011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01110001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_56() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_56", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[], compacted=1), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3}; {a4, a5, a6, a7}
+// 125 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_57() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_57", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1bc(3, 1, [(-1, -1), (-1, -1)], 1), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 3, 3, 3, 3] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011011, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111001, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b01111000, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 125);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_58() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_58", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[], compacted=1), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2}; {a3, a4, a5, a6, a7}
+// 83 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_59() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_59", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1bc(2, 1, [(-1, -1), (-1, -1)], 1), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 2, 2, 2, 2, 2] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011101, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00111100, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 83);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[s1=(0, c1)]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_60() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_60", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[], compacted=1), 1b(a2, b=1, votes=[s1=(0, c2)]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a2, a3, a4, a5, a6, a7}
+// 35 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_61() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_61", messages: &[m1bc(1, 1, [(-1, -1), (-1, -1)], 1), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 1, 1, 1, 1, 1, 1] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[]), //    Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+        (0b00011110, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 35);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[s1=(0, c1)]), 1b(a2, b=1, votes=[s1=(0, c1)]), 1b(a3, b=1, votes=[s1=(0, c1)]), 1b(a4, b=1, votes=[s1=(0, c1)]), 1b(a5, b=1, votes=[s1=(0, c1)]), 1b(a6, b=1, votes=[s1=(0, c1)]), 1b(a7, b=1, votes=[s1=(0, c1)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
+// 8 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_62() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_62", messages: &[m1b(1, 1, [(0, 1), (-1, -1)]), m1b(2, 1, [(0, 1), (-1, -1)]), m1b(3, 1, [(0, 1), (-1, -1)]), m1b(4, 1, [(0, 1), (-1, -1)]), m1b(5, 1, [(0, 1), (-1, -1)]), m1b(6, 1, [(0, 1), (-1, -1)]), m1b(7, 1, [(0, 1), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[1])]), // s1 in {c1}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
+    ], 8);
+}
+
+// Promises that may arrive: 1b(a1, b=1, votes=[s1=(0, c2)]), 1b(a2, b=1, votes=[s1=(0, c2)]), 1b(a3, b=1, votes=[s1=(0, c2)]), 1b(a4, b=1, votes=[s1=(0, c2)]), 1b(a5, b=1, votes=[s1=(0, c2)]), 1b(a6, b=1, votes=[s1=(0, c2)]), 1b(a7, b=1, votes=[s1=(0, c2)])
+// Interchangeable: {a1, a2, a3, a4, a5, a6, a7}
+// 8 combinations
+//   promises heard first making a quorum (a bit per promise above)   per slot, the values Phase2a(1, s, v) allows, by the model
+#[test] fn mp_leader_n7_b1_one_slot_compacted_promises_63() {
+    let scenario = Scenario { prefix: "mp_leader_n7_b1_one_slot_compacted_promises_63", messages: &[m1b(1, 1, [(0, 2), (-1, -1)]), m1b(2, 1, [(0, 2), (-1, -1)]), m1b(3, 1, [(0, 2), (-1, -1)]), m1b(4, 1, [(0, 2), (-1, -1)]), m1b(5, 1, [(0, 2), (-1, -1)]), m1b(6, 1, [(0, 2), (-1, -1)]), m1b(7, 1, [(0, 2), (-1, -1)])], classes: &[0, 0, 0, 0, 0, 0, 0] };
+    check_all(&ONE_SLOT_COMPACTED, &scenario, &[
+        (0b00001111, &[(1, &[2])]), // s1 in {c2}   Spec: Phase2a(1, s, v)   impl: Leader::on_promise
     ], 8);
 }
 }

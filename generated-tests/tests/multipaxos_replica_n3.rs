@@ -3,11 +3,14 @@
 //! ballots (each scenario's votes sent by a run of the model of `tla/MultiPaxos.tla`), and every
 //! combination of losing, duplicating and reordering them. After each step the replica must report
 //! exactly the slots that joined the log the model's `Apply(r1)` applies, in slot order; the table
-//! in each test is the model's.
+//! in each test is the model's. The replica of the cases named `after_snapshot` restarts from a
+//! snapshot through slot 1 (the model with `MaxCompaction = 1`) and hears votes for slot 1 again
+//! and for slot 2; there the model's log starts with the snapshot's, and the replica must report
+//! only the slots after it.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::replica::{check_all, m2b};
+use colony_generated_tests::multipaxos::replica::{check_all, check_all_after_snapshot, m2b};
 use colony_generated_tests::walk::Scenario;
 
 // Votes that may arrive: 2b(a1, b=0, s=2, c1), 2b(a2, b=0, s=2, c1), 2b(a2, b=0, s=1, c1), 2b(a3, b=0, s=1, c1)
@@ -50,5 +53,29 @@ use colony_generated_tests::walk::Scenario;
         (0b00001110, &[1]), // applied <<c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
         (0b00001111, &[1]), // applied <<c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
     ], 7365);
+}
+
+// Votes that may arrive: 2b(a1, b=0, s=1, c1), 2b(a2, b=0, s=1, c1), 2b(a2, b=0, s=2, c1), 2b(a3, b=0, s=2, c1)
+// 7365 combinations
+//   votes heard (a bit per vote above)   the log applied, by the model, the snapshot's through s1 first; after any other set: the snapshot's
+#[test] fn mp_replica_n3_after_snapshot_slot_1_again_and_slot_2() {
+    let scenario = Scenario { prefix: "mp_replica_n3_after_snapshot_slot_1_again_and_slot_2", messages: &[m2b(1, 0, 1, 1), m2b(2, 0, 1, 1), m2b(2, 0, 2, 1), m2b(3, 0, 2, 1)], classes: &[0, 1, 2, 3] };
+    check_all_after_snapshot(3, 2, &[1], &scenario, &[
+        (0b00001100, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00001101, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00001110, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00001111, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+    ], 7365);
+}
+
+// Votes that may arrive: 2b(a1, b=0, s=2, c1), 2b(a2, b=1, s=2, c1), 2b(a3, b=1, s=2, c1)
+// 271 combinations
+//   votes heard (a bit per vote above)   the log applied, by the model, the snapshot's through s1 first; after any other set: the snapshot's
+#[test] fn mp_replica_n3_after_snapshot_slot_2_in_two_ballots() {
+    let scenario = Scenario { prefix: "mp_replica_n3_after_snapshot_slot_2_in_two_ballots", messages: &[m2b(1, 0, 2, 1), m2b(2, 1, 2, 1), m2b(3, 1, 2, 1)], classes: &[0, 1, 2] };
+    check_all_after_snapshot(3, 2, &[1], &scenario, &[
+        (0b00000110, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00000111, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+    ], 271);
 }
 }

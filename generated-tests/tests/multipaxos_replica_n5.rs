@@ -3,11 +3,14 @@
 //! ballots (each scenario's votes sent by a run of the model of `tla/MultiPaxos.tla`), and every
 //! combination of losing, duplicating and reordering them, up to swapping votes of acceptors that
 //! vote once. After each step the replica must report exactly the slots that joined the log the
-//! model's `Apply(r1)` applies, in slot order; the table in each test is the model's.
+//! model's `Apply(r1)` applies, in slot order; the table in each test is the model's. The replica
+//! of the cases named `after_snapshot` restarts from a snapshot through slot 1 (the model with
+//! `MaxCompaction = 1`) and hears votes for slot 1 again and for slot 2; there the model's log
+//! starts with the snapshot's, and the replica must report only the slots after it.
 
 #[rustfmt::skip]
 mod cases {
-use colony_generated_tests::multipaxos::replica::{check_all, m2b};
+use colony_generated_tests::multipaxos::replica::{check_all, check_all_after_snapshot, m2b};
 use colony_generated_tests::walk::Scenario;
 
 // Votes that may arrive: 2b(a1, b=0, s=2, c1), 2b(a2, b=0, s=2, c1), 2b(a3, b=0, s=2, c1), 2b(a3, b=0, s=1, c1), 2b(a4, b=0, s=1, c1), 2b(a5, b=0, s=1, c1)
@@ -61,5 +64,34 @@ use colony_generated_tests::walk::Scenario;
         (0b00111101, &[1]), // applied <<c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
         (0b00111111, &[1]), // applied <<c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
     ], 5327633);
+}
+
+// Votes that may arrive: 2b(a1, b=0, s=1, c1), 2b(a2, b=0, s=1, c1), 2b(a3, b=0, s=1, c1), 2b(a3, b=0, s=2, c1), 2b(a4, b=0, s=2, c1), 2b(a5, b=0, s=2, c1)
+// Interchangeable: {a1, a2}; {a4, a5}
+// 5327633 combinations
+//   votes heard (a bit per vote above)   the log applied, by the model, the snapshot's through s1 first; after any other set: the snapshot's
+#[test] fn mp_replica_n5_after_snapshot_slot_1_again_and_slot_2() {
+    let scenario = Scenario { prefix: "mp_replica_n5_after_snapshot_slot_1_again_and_slot_2", messages: &[m2b(1, 0, 1, 1), m2b(2, 0, 1, 1), m2b(3, 0, 1, 1), m2b(3, 0, 2, 1), m2b(4, 0, 2, 1), m2b(5, 0, 2, 1)], classes: &[0, 0, 2, 3, 4, 4] };
+    check_all_after_snapshot(5, 2, &[1], &scenario, &[
+        (0b00111000, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00111001, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00111011, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00111100, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00111101, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00111111, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+    ], 5327633);
+}
+
+// Votes that may arrive: 2b(a1, b=0, s=2, c1), 2b(a2, b=0, s=2, c1), 2b(a3, b=1, s=2, c1), 2b(a4, b=1, s=2, c1), 2b(a5, b=1, s=2, c1)
+// Interchangeable: {a1, a2}; {a3, a4, a5}
+// 27262 combinations
+//   votes heard (a bit per vote above)   the log applied, by the model, the snapshot's through s1 first; after any other set: the snapshot's
+#[test] fn mp_replica_n5_after_snapshot_slot_2_in_two_ballots() {
+    let scenario = Scenario { prefix: "mp_replica_n5_after_snapshot_slot_2_in_two_ballots", messages: &[m2b(1, 0, 2, 1), m2b(2, 0, 2, 1), m2b(3, 1, 2, 1), m2b(4, 1, 2, 1), m2b(5, 1, 2, 1)], classes: &[0, 0, 2, 2, 2] };
+    check_all_after_snapshot(5, 2, &[1], &scenario, &[
+        (0b00011100, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00011101, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+        (0b00011111, &[1, 1]), // applied <<c1, c1>>   Spec: Apply(r1)   impl: Learner::on_accepted
+    ], 27262);
 }
 }

@@ -26,7 +26,8 @@
 //!   round a proposer of ballot 2 or a Multi-Paxos leader started before); a crash in the
 //!   middle of a round: not reached (the random runs crash nodes at random steps).
 //! - **Timers.** No scenario ticks a node during its round; retries and elections after a
-//!   timeout: not reached, except the timeout that starts a Multi-Paxos leader.
+//!   timeout: not reached, except the timeout that starts a Multi-Paxos leader (which is also
+//!   started by a client's command).
 //!
 //! # Single-decree Paxos (`tla/Paxos.tla`)
 //!
@@ -70,7 +71,7 @@
 //! The model is `MultiPaxos_a3_r1_c1_b1_s2.cfg` (3 acceptors, 1 replica, 1 command `c1` and
 //! `NoOp`, ballots `0..1`, slots 1 and 2, no compaction) unless said otherwise. Compaction
 //! (`MaxCompaction = 1`: snapshots and compaction of slot 1) is reached by the follower, the
-//! leader of a cell of 3 and catch-up, as said under each; compaction past slot 1, and an
+//! leader, the replica and catch-up, as said under each; compaction past slot 1, and an
 //! acceptor compacting in the middle of a round: not reached.
 //!
 //! **Follower** ([`crate::multipaxos::follower`], `multipaxos_follower.rs`). Acceptor `a1`.
@@ -97,17 +98,34 @@
 //!   reached.
 //! - Promise sets: every set of one promise per acceptor of the highest ballot the model can
 //!   have in flight (cells of 5 and 7 up to renaming; in a cell of 7 none duplicated).
-//! - Compaction: in a cell of 3, the leader of ballot 1 with one slot and two commands
+//! - Compaction: the leader of ballot 1 with one slot and two commands
 //!   (`MultiPaxos_a3_r1_c2_b1_s1_k1.cfg`), whose promises may say their acceptor compacted the
-//!   slot (46 sets). Two slots with compaction (a compacted slot below a vote or a hole), and
-//!   compaction in cells of 5 and 7: not reached.
-//! - **Commands already waiting when the leader wins phase 1: not reached.** The leader starts
-//!   from its election timeout with no client command, so it proposes only in slots up to the
-//!   highest reported vote; batching waiting commands into the free slots above them is
-//!   exercised only by the curated stories and the random transaction workloads.
-//! - **Promises for the leader's own earlier ballot arriving after it started a higher one: not
-//!   reached.** Only promises of the running ballot arrive, and the leader restarts knowing
-//!   only the round it started before.
+//!   slot: 46 sets in a cell of 3, and up to renaming 36 in a cell of 5 and 64 in a cell of 7
+//!   (none duplicated), from the reduced search of [`crate::multipaxos::promises`], which keeps
+//!   the replica and the votes until the slot is applied. Two slots with compaction (a
+//!   compacted slot below a vote or a hole), and compaction with two replicas or with a
+//!   snapshot short of the last slot: not reached.
+//! - Commands waiting when the leader wins phase 1: every scenario is walked from two starts,
+//!   the election timeout with no command waiting (the leader proposes only in the slots up to
+//!   the highest reported vote) and a client's command (the model's last: `c1` with one
+//!   command, `c2` with two) proposed to a replica that knows of no leader, which queues it and
+//!   starts the ballot. The command must go to the first slot above every reported vote and
+//!   every compacted slot, as a value the model's `Phase2a` allows there; where that slot is
+//!   past the model's slots (slot 3 of the two-slot model, slot 2 of the one-slot ones) the
+//!   harness checks the slot and the command by its rule alone. Several commands waiting
+//!   (batched into one entry, or spread over several slots), a command proposed in the middle
+//!   of phase 1 or after it, and a waiting command that does not fit the pipeline: not reached;
+//!   those are exercised by the curated stories and the random transaction workloads.
+//! - Promises of the leader's own earlier ballot arriving after it started a higher one: in a
+//!   cell of 3, where the harness gives rounds 0 and 2 to node 3, the leader of ballot 2 hears
+//!   each of its 71 promise sets with one promise of ballot 0 that the model has in flight in
+//!   the same state (every acceptor's is, with every set: 213 scenarios), lost, duplicated and
+//!   reordered with the others; the model's tables count it for nothing. Two or three of them
+//!   in one scenario, promises of the earlier ballot reporting votes (ballot 0 has none below
+//!   it), and cells of 5 and 7 (where the leader of ballot 2 owns no earlier round: round 0 is
+//!   node `n`'s, and its promises go there): not reached. The leader of ballot 1 owns no
+//!   earlier round either. Promises of another node's ballot never reach a leader: they go to
+//!   their own proposer (the harness refuses a scenario that delivers one).
 //! - The pipeline bound (`slots_in_flight_max`), heartbeats while leading, and the `2b` replies
 //!   to its proposals: not reached.
 //!
@@ -116,7 +134,14 @@
 //! - Votes for slots 1 and 2 in three scenarios: slot 2 decided before slot 1; a hole filled with
 //!   `NoOp` by the leader of ballot 1; votes of ballots 0 and 1 for the same command in slot 1.
 //!   Votes of two ballots for different commands in one slot, and slot 3 and above: not reached.
-//!   In a cell of 7 none duplicated. A replica hearing votes after a snapshot: not reached.
+//!   In a cell of 7 none duplicated.
+//! - After a snapshot: replica 1 restarted from a snapshot through slot 1 with nothing decided
+//!   after it, from the two-slot model with `MaxCompaction = 1`, in two scenarios: the quorum's
+//!   votes for slot 1 arriving again after the snapshot covers it, with a quorum's votes for
+//!   slot 2; and votes of ballots 0 and 1 in slot 2, of which only ballot 1's make a quorum.
+//!   Every combination in a cell of 3, folded in cells of 5 and 7 (none duplicated in 7). A
+//!   replica that snapshots or installs a snapshot in the middle of the votes, a snapshot
+//!   through slot 2, and a replica holding decided entries after its snapshot: not reached.
 //!
 //! **Catch-up** ([`crate::multipaxos::catch_up`], `multipaxos_catch_up.rs`).
 //!

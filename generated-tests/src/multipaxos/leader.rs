@@ -1,7 +1,7 @@
 //! The replay harness for Multi-Paxos leader cases: the leader of a spec ballot hearing the
 //! promises of every acceptor.
 
-use super::spec::{ballot_of, entry, promise, MpMsg};
+use super::spec::{ballot_of, command, entry, promise, MpMsg};
 pub use super::spec::{m1b, m1bc};
 use crate::spec::proposer_of;
 use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
@@ -13,36 +13,66 @@ use colony::multipaxos::{Config, Durable, Entry, Envelope, Input, Message, Ready
 /// may propose.
 pub type Allowed<'a> = &'a [(u8, &'a [i8])];
 
-/// Starts the leader of spec ballot `ballot` in a cell of `n` (when its election timer runs
-/// out) and walks every combination of the promises in `scenario` that delivers each at most
-/// `copies_max` times. When the
-/// promises heard first make a quorum, the leader must propose, in every slot up to the highest
-/// vote they report, exactly one value the table allows there (`rows`: per set of promises, a
-/// bit per message), and nothing above it: it has no client command. It must do nothing at any
-/// other step.
+/// One family of leader cases: the leader of spec ballot `ballot` in a cell of `n`, from a
+/// model with slots `1..slots`, each promise delivered at most `copies_max` times.
+#[derive(Clone, Copy, Debug)]
+pub struct Family {
+    /// The cell's size.
+    pub n: u8,
+    /// The spec ballot the leader prepares; only the promises of this ballot count.
+    pub ballot: i8,
+    /// The model's `NumSlots`: what the spec allows in a slot above it is not in the tables.
+    pub slots: u8,
+    /// The spec command a client proposed before phase 1, in the walk that starts the leader
+    /// that way.
+    pub waiting: i8,
+    /// The most copies of one promise a combination delivers.
+    pub copies_max: usize,
+}
+
+/// Walks every combination of the promises in `scenario` twice: once with the leader started by
+/// its election timeout and no command waiting, once with it started by a client's proposal of
+/// `family.waiting`. When the promises of its ballot heard first make a quorum, the leader must
+/// propose, in every slot above the quorum's compaction up to the highest vote they report,
+/// exactly one value the table allows there (`rows`: per set of promises heard, a bit per
+/// message); with no command waiting nothing above, and with one the waiting command in the
+/// first slot above every reported vote and every compacted slot, one the table allows there
+/// (past the model's slots, where the table says nothing, by the harness's rule alone). It must
+/// do nothing at any other step.
 pub fn check_all(
-    n: u8,
-    ballot: i8,
-    copies_max: usize,
+    family: &Family,
     scenario: &Scenario<'_, MpMsg>,
     rows: &[(u8, Allowed<'_>)],
     combinations: u64,
 ) {
-    let start = Walker {
-        leader: start_leader(n, ballot),
-        n,
-        ballot,
-        heard: 0,
-        messages: scenario.messages,
-        rows,
-    };
-    walk_with_copies(scenario, copies_max, start, combinations);
+    for waiting in [None, Some(family.waiting)] {
+        let prefix = match waiting {
+            None => scenario.prefix.to_string(),
+            Some(c) => format!("{}_c{c}_waiting", scenario.prefix),
+        };
+        let walked = Scenario {
+            prefix: &prefix,
+            ..*scenario
+        };
+        let start = Walker {
+            leader: start_leader(family, waiting),
+            family,
+            waiting,
+            heard: 0,
+            promised: 0,
+            messages: scenario.messages,
+            rows,
+        };
+        walk_with_copies(&walked, family.copies_max, start, combinations);
+    }
 }
 
-/// Replica `proposer_of(ballot)` of a cell of `n`, restarted after it started round
-/// `ballot - 1`, after its election timer ran out and it sent its `1a` for spec ballot `ballot`
-/// (its next round).
-fn start_leader(n: u8, ballot: i8) -> Replica {
+/// Replica `proposer_of(ballot)` of the family's cell, restarted after it started round
+/// `ballot - 1`, once it sent its `1a` for spec ballot `ballot` (its next round): after its
+/// election timer ran out, or, with a command `waiting`, as soon as a client proposed it (a
+/// replica that knows of no leader queues the command and starts a ballot).
+fn start_leader(family: &Family, waiting: Option<i8>) -> Replica {
+    let Family { n, ballot, .. } = *family;
     let id = proposer_of(ballot, n);
     let members = (1..=n).map(NodeId).collect();
     let config = Config::new(id, members);
@@ -50,20 +80,27 @@ fn start_leader(n: u8, ballot: i8) -> Replica {
     let mut durable = Durable::default();
     durable.hard_state.round_started_max = Some(u32::from(ballot.unsigned_abs()) - 1);
     let mut leader = Replica::new(config, durable).expect("a valid configuration");
-    for _ in 1..ticks {
-        assert_eq!(
-            leader.step(Input::Tick),
-            Ready::default(),
-            "waiting for the timer"
-        );
-    }
-    let ready = leader.step(Input::Tick);
+    let ready = match waiting {
+        None => {
+            for _ in 1..ticks {
+                assert_eq!(
+                    leader.step(Input::Tick),
+                    Ready::default(),
+                    "waiting for the timer"
+                );
+            }
+            leader.step(Input::Tick)
+        }
+        Some(c) => leader
+            .propose(command(c))
+            .expect("a replica that knows of no leader takes the command"),
+    };
     let prepare = Message::Prepare {
         ballot: ballot_of(ballot, n),
         first_slot: Slot::FIRST,
     };
     assert!(
-        ready.messages.iter().all(|e| e.message == prepare),
+        !ready.messages.is_empty() && ready.messages.iter().all(|e| e.message == prepare),
         "{ready:?}"
     );
     leader
@@ -72,10 +109,13 @@ fn start_leader(n: u8, ballot: i8) -> Replica {
 #[derive(Clone)]
 struct Walker<'a> {
     leader: Replica,
-    n: u8,
-    ballot: i8,
-    /// The acceptors whose promises were heard, a bit per acceptor.
+    family: &'a Family,
+    /// The command a client proposed before phase 1, if any.
+    waiting: Option<i8>,
+    /// The messages heard, a bit per message of the scenario.
     heard: u8,
+    /// The acceptors whose promise of the leader's ballot was heard, a bit per acceptor.
+    promised: u8,
     messages: &'a [MpMsg],
     rows: &'a [(u8, Allowed<'a>)],
 }
@@ -91,15 +131,27 @@ impl Replay for Walker<'_> {
         else {
             return Err(format!("{:?} is not a promise", self.messages[index]));
         };
-        let message = promise(acc, bal, v, compacted, self.n);
+        let n = self.family.n;
+        // A promise goes to the proposer of its ballot: one of another ballot reaches this
+        // leader only if it is one of its own earlier ballots.
+        if bal != self.family.ballot && proposer_of(bal, n) != proposer_of(self.family.ballot, n) {
+            return Err(format!(
+                "a promise of ballot {bal} goes to {:?}, not to this leader",
+                proposer_of(bal, n)
+            ));
+        }
+        let message = promise(acc, bal, v, compacted, n);
         let ready = self.leader.step(Input::Message {
             from: NodeId(acc),
             message,
         });
-        let quorum = quorum_size(usize::from(self.n)) as u32;
-        let before = self.heard.count_ones();
-        self.heard |= 1 << acc;
-        if before >= quorum || self.heard.count_ones() < quorum {
+        self.heard |= bit(index);
+        let quorum = quorum_size(usize::from(n)) as u32;
+        let before = self.promised.count_ones();
+        if bal == self.family.ballot {
+            self.promised |= 1 << acc;
+        }
+        if before >= quorum || self.promised.count_ones() < quorum {
             return ensure_eq(
                 ready,
                 Ready::default(),
@@ -111,46 +163,44 @@ impl Replay for Walker<'_> {
 }
 
 impl Walker<'_> {
-    /// The messages heard so far, as a bit per message of the scenario.
-    fn heard_set(&self) -> u8 {
+    /// The promises of the leader's ballot heard so far: their acceptor, votes and compaction.
+    fn counted(&self) -> impl Iterator<Item = (u8, [(i8, i8); 2], u8)> + '_ {
         (0..self.messages.len())
-            .filter(|&i| matches!(self.messages[i], MpMsg::M1b { acc, .. } if self.heard & (1 << acc) != 0))
-            .fold(0, |set, i| set | bit(i))
-    }
-
-    /// The furthest any promise heard compacted (0 for none), and the acceptors that did.
-    fn compacted_heard(&self) -> (u8, Vec<u8>) {
-        let set = self.heard_set();
-        let heard = (0..self.messages.len())
-            .filter(|&i| set & bit(i) != 0)
+            .filter(|&i| self.heard & bit(i) != 0)
             .filter_map(|i| match self.messages[i] {
-                MpMsg::M1b { acc, compacted, .. } => Some((acc, compacted)),
+                MpMsg::M1b {
+                    acc,
+                    bal,
+                    votes,
+                    compacted,
+                } if bal == self.family.ballot => Some((acc, votes, compacted)),
                 _ => None,
-            });
-        let furthest = heard.clone().map(|(_, c)| c).max().unwrap_or(0);
-        let members = heard.filter(|(_, c)| *c == furthest).map(|(a, _)| a);
-        (furthest, members.collect())
+            })
     }
 
-    /// The slot of the highest vote the promises heard report (0 for none).
+    /// The furthest any promise counted compacted (0 for none), and the acceptors that did.
+    fn compacted_heard(&self) -> (u8, Vec<u8>) {
+        let furthest = self.counted().map(|(_, _, c)| c).max().unwrap_or(0);
+        let members = self.counted().filter(|(_, _, c)| *c == furthest);
+        (furthest, members.map(|(a, _, _)| a).collect())
+    }
+
+    /// The slot of the highest vote the promises counted report (0 for none).
     fn last_reported_slot(&self) -> u8 {
-        let set = self.heard_set();
-        (0..self.messages.len())
-            .filter(|&i| set & bit(i) != 0)
-            .filter_map(|i| match self.messages[i] {
-                MpMsg::M1b { votes, .. } => (1..)
+        self.counted()
+            .filter_map(|(_, votes, _)| {
+                (1..)
                     .zip(votes)
                     .filter(|(_, v)| v.0 >= 0)
                     .map(|(s, _)| s)
-                    .max(),
-                _ => None,
+                    .max()
             })
             .max()
             .unwrap_or(0)
     }
 
     fn check_proposals(&self, ready: Ready) -> Result<(), String> {
-        let set = self.heard_set();
+        let set = self.heard;
         let Some(&(_, allowed)) = self.rows.iter().find(|(s, _)| *s == set) else {
             return Err(format!("the table has no row for the promises {set:#010b}"));
         };
@@ -179,24 +229,51 @@ impl Walker<'_> {
                 }
             }
         }
-        let proposals = proposals(&sent, self.n, self.ballot)?;
+        let proposals = proposals(&sent, self.family.n, self.family.ballot)?;
         let slots: Vec<u8> = proposals.iter().map(|(s, _)| *s).collect();
-        let expected: Vec<u8> = (compacted + 1..=self.last_reported_slot()).collect();
-        ensure_eq(
-            slots,
-            expected,
-            "the slots proposed: every slot above the quorum's compaction up to the highest \
-             reported vote",
-        )?;
+        let last_reported = self.last_reported_slot();
+        let mut expected: Vec<u8> = (compacted + 1..=last_reported).collect();
+        // The waiting command goes to the first slot no reported vote and no compaction holds:
+        // the spec allows any command there, and a slot below it may need the reported value
+        // or `NoOp`.
+        let free = compacted.max(last_reported) + 1;
+        if self.waiting.is_some() {
+            expected.push(free);
+        }
+        let what = "the slots proposed: every slot above the quorum's compaction up to the \
+                    highest reported vote";
+        match self.waiting {
+            None => ensure_eq(slots, expected, what)?,
+            Some(c) => ensure_eq(
+                slots,
+                expected,
+                format_args!("{what}, then the slot after them for c{c}, waiting"),
+            )?,
+        }
         for (slot, value) in proposals {
-            let values = allowed
-                .iter()
-                .find(|(s, _)| *s == slot)
-                .map_or(&[][..], |(_, v)| v);
-            if !values.contains(&value) {
-                return Err(format!(
-                    "proposed {value} in slot {slot}, where the spec allows {values:?}"
-                ));
+            // Above the model's slots the tables say nothing: there only the waiting command is
+            // proposed, in the first slot past every reported vote and every compacted slot,
+            // and the check is the rule below, which is what `SafeValues` gives inside the
+            // bounds (any command).
+            if slot <= self.family.slots {
+                let values = allowed
+                    .iter()
+                    .find(|(s, _)| *s == slot)
+                    .map_or(&[][..], |(_, v)| v);
+                if !values.contains(&value) {
+                    return Err(format!(
+                        "proposed {value} in slot {slot}, where the spec allows {values:?}"
+                    ));
+                }
+            }
+            // The spec allows any command in the free slot; the leader must propose the one
+            // its client gave.
+            if let Some(c) = self.waiting.filter(|_| slot == free) {
+                ensure_eq(
+                    value,
+                    c,
+                    format_args!("the command proposed in slot {slot}"),
+                )?;
             }
         }
         Ok(())

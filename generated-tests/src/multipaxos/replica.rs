@@ -7,10 +7,10 @@ use colony::group::NodeId;
 use colony::multipaxos::{Config, Durable, Input, Message, Ready, Replica, Slot};
 
 /// Starts replica 1 of a cell of `n` with an empty log and walks every combination of the votes
-/// in `scenario` that delivers each at most `copies_max` times. `applied` lists, for every set of votes (a bit per message) after which the
-/// model's `Apply` has applied something, the log applied (slot 1 first); after any other set,
-/// nothing. At each step the replica must report exactly the slots that joined that log, in
-/// order, and persist and send nothing.
+/// in `scenario` that delivers each at most `copies_max` times. `applied` lists, for every set
+/// of votes (a bit per message) after which the model's `Apply` has applied something, the log
+/// applied (slot 1 first); after any other set, nothing. At each step the replica must report
+/// exactly the slots that joined that log, in order, and persist and send nothing.
 pub fn check_all(
     n: u8,
     copies_max: usize,
@@ -18,13 +18,33 @@ pub fn check_all(
     applied: &[(u8, &[i8])],
     combinations: u64,
 ) {
+    check_all_after_snapshot(n, copies_max, &[], scenario, applied, combinations);
+}
+
+/// [`check_all`] for replica 1 restarted from a durable snapshot of the log `snapshot` (slot 1
+/// first), with nothing decided after it: the model's logs in `applied` start with it, and
+/// after a set of votes with no row the log is the snapshot's. The replica must report only the
+/// slots after the snapshot, and a vote for a slot the snapshot covers must change nothing.
+pub fn check_all_after_snapshot(
+    n: u8,
+    copies_max: usize,
+    snapshot: &[i8],
+    scenario: &Scenario<'_, MpMsg>,
+    applied: &[(u8, &[i8])],
+    combinations: u64,
+) {
     let members = (1..=n).map(NodeId).collect();
-    let replica = Replica::new(Config::new(NodeId(1), members), Durable::default());
+    let durable = Durable {
+        snapshot_slot: Slot(snapshot.len() as u64),
+        ..Durable::default()
+    };
+    let replica = Replica::new(Config::new(NodeId(1), members), durable);
     let start = Walker {
         replica: replica.expect("a valid configuration"),
         n,
         heard: 0,
         messages: scenario.messages,
+        snapshot,
         applied,
     };
     walk_with_copies(scenario, copies_max, start, combinations);
@@ -36,13 +56,14 @@ struct Walker<'a> {
     n: u8,
     heard: u8,
     messages: &'a [MpMsg],
+    snapshot: &'a [i8],
     applied: &'a [(u8, &'a [i8])],
 }
 
 impl Walker<'_> {
     fn applied_after(&self, set: u8) -> &[i8] {
         let row = self.applied.iter().find(|(s, _)| *s == set);
-        row.map_or(&[], |(_, log)| log)
+        row.map_or(self.snapshot, |(_, log)| log)
     }
 }
 

@@ -142,9 +142,15 @@ pub fn promise(acc: u8, bal: i8, v: [SpecVote; SLOTS], compacted: u8, n: u8) -> 
 pub fn entry(v: i8) -> Entry {
     match v {
         0 => Entry::NoOp,
-        v if v > 0 => Entry::batch(vec![Command(format!("c{v}").into_bytes())]),
+        v if v > 0 => Entry::batch(vec![command(v)]),
         _ => panic!("None is not a value"),
     }
+}
+
+/// Spec command `c` as the client's command: the bytes `"c{c}"`.
+pub fn command(c: i8) -> Command {
+    assert!(c > 0, "NoOp and None are no client's command");
+    Command(format!("c{c}").into_bytes())
 }
 
 /// Spec ballot `b` of a message as an implementation ballot.

@@ -28,39 +28,47 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
     let (compacted_tables, compacted_rows) =
         follower::compacted_tables(&compacting_two_slots, &folded);
     follower_tables.extend(compacted_tables);
-    let (mut leader_tables, leader_row) = leader::tables(&model, &reachable, "two_slots");
+    let (two_slots, leader_row) = leader::tables(&model, &reachable, "two_slots");
     let one_slot = one_slot_model();
     let one_slot_reachable = crate::reachable::all(&one_slot);
-    let (one_slot_tables, one_slot_row) =
+    let (mut one_slot_family, one_slot_row) =
         leader::tables(&one_slot, &one_slot_reachable, "one_slot");
-    leader_tables.extend(one_slot_tables);
+    let (earlier_tables, earlier_row) =
+        leader::earlier_ballot_tables(&one_slot, &one_slot_reachable, "one_slot_with_b0");
+    one_slot_family.tables.extend(earlier_tables);
     let compacting = compaction_model();
     let compacting_reachable = crate::reachable::all(&compacting);
-    let (compacting_tables, compacting_row) =
+    let (compacting_family, compacting_row) =
         leader::tables(&compacting, &compacting_reachable, "one_slot_compacted");
-    leader_tables.extend(compacting_tables);
-    rows.extend([leader_row, one_slot_row, compacting_row]);
+    rows.extend([leader_row, one_slot_row, earlier_row, compacting_row]);
     rows.extend(compacted_rows);
     let (catch_up_tables, catch_up_rows) = catch_up::tables(&reachable);
     let mut files = vec![crate::file(
         "multipaxos_leader_n3.rs".to_string(),
-        render::leader_file(3, COPIES_MAX, &leader_tables),
+        render::leader_file(
+            3,
+            COPIES_MAX,
+            &[two_slots, one_slot_family, compacting_family],
+        ),
     )];
     for n in [5, 7] {
-        let (tables, leader_rows) = folded_leader_tables(n);
+        let (families, leader_rows) = folded_leader_families(n);
         let copies_max = copies_max(n);
         rows.extend(leader_rows);
         files.push(crate::file(
             format!("multipaxos_leader_n{n}.rs"),
-            render::leader_file(n, copies_max, &tables),
+            render::leader_file(n, copies_max, &families),
         ));
     }
     for n in [3, 5, 7] {
-        let (tables, row) = replica::tables(&model, n, copies_max(n));
-        rows.push(row);
+        let (mut cases, row) = replica::tables(&model, n, copies_max(n));
+        let (after_snapshot, after_snapshot_row) =
+            replica::tables_after_snapshot(&compacting_two_slots, n, copies_max(n));
+        cases.extend(after_snapshot);
+        rows.extend([row, after_snapshot_row]);
         files.push(crate::file(
             format!("multipaxos_replica_n{n}.rs"),
-            render::replica_file(n, copies_max(n), &tables),
+            render::replica_file(n, copies_max(n), &cases),
         ));
     }
     rows.extend(catch_up_rows);
@@ -90,26 +98,23 @@ fn copies_max(n: u8) -> usize {
     }
 }
 
-/// The leader cases of a cell of `n` (5 or 7), folded: both bounded configurations, without
-/// replicas (see [`promises`]).
-fn folded_leader_tables(n: u8) -> (Vec<leader::Table>, Vec<Row>) {
-    let mut tables = Vec::new();
+/// The leader cases of a cell of `n` (5 or 7), folded: the three configurations of a cell of
+/// 3, the two without compaction without replicas, and the one with it with its one replica
+/// (see [`promises`]).
+fn folded_leader_families(n: u8) -> (Vec<leader::Family>, Vec<Row>) {
+    let mut families = Vec::new();
     let mut rows = Vec::new();
     for (model, label) in [
         (bounded_model(), "two_slots"),
         (one_slot_model(), "one_slot"),
+        (compaction_model(), "one_slot_compacted"),
     ] {
-        let constants = Constants {
-            num_acceptors: n,
-            num_replicas: 0,
-            ..model.constants
-        };
-        let model = MultiPaxosModel::new(constants, Vec::new());
-        let (more, row) = leader::folded_tables(&model, label, copies_max(n));
-        tables.extend(more);
+        let model = promises::for_the_search(&model, n);
+        let (family, row) = leader::folded_tables(&model, label, copies_max(n));
+        families.push(family);
         rows.push(row);
     }
-    (tables, rows)
+    (families, rows)
 }
 
 /// The bounded configuration prior states and expectations come from: 3 acceptors, 1 replica,

@@ -6,20 +6,35 @@
 //! quorum voted for one value there in one ballot, `ChosenValues`). The replica must report each
 //! slot exactly when it joins that prefix, in slot order: a slot decided before the slots below
 //! it waits for them.
+//!
+//! A second family starts the replica from a snapshot through slot 1, restarted with nothing
+//! decided after it, in the model with `MaxCompaction = 1`: the votes that chose slot 1 arrive
+//! again after the snapshot covers it, and slot 2 is decided in one ballot or after votes of two.
+//! The model's `Apply(r1)` starts from the snapshot's log there, and applies slot 2 only.
 
 use super::symmetry::classes_up_to_renaming;
 use crate::tables::{expectations_by_set, TableCase};
 use crate::Row;
 use colony_model::deliveries::COPIES_MAX;
 use colony_model::multipaxos::{
-    Action, Constants, Msg, MultiPaxosModel, MultiPaxosState, Value, NO_OP,
+    Action, Constants, Msg, MultiPaxosModel, MultiPaxosState, Slot, Value, NO_OP,
 };
 use colony_model::paxos::Quorum;
 use stateright::Model;
 
 /// A replica scenario's table: per set of votes heard (a bit per message), the log applied
-/// after it, by the model (sets after which nothing is applied are left out).
+/// after it, by the model (sets after which nothing more than the snapshot is applied are left
+/// out).
 pub type Table = TableCase<(u8, Vec<Value>), Msg>;
+
+/// One replica case: the log the replica's snapshot holds when the votes start to arrive
+/// (empty for none), and its table.
+pub struct Case {
+    /// The snapshot's log, slot 1 first: the replica's whole log before the first vote.
+    pub snapshot: Vec<Value>,
+    /// The table.
+    pub table: Table,
+}
 
 const C1: Value = 1;
 
@@ -35,53 +50,64 @@ pub struct Scenario {
     pub run: Vec<Action>,
 }
 
+/// The acceptors whose votes a cell of `n`'s scenarios hear.
+struct Quorums {
+    /// The lowest-numbered quorum.
+    low: Vec<u8>,
+    /// The highest-numbered quorum; it shares one acceptor with `low` in a cell of 3, and more
+    /// in larger ones.
+    high: Vec<u8>,
+    /// A quorum of ballot 0 in the scenarios of two ballots, which shares only acceptor `n`
+    /// with `b1`: so that ballot 0's votes but `n`'s are a minority, and ballot 1's a quorum.
+    b0: Vec<u8>,
+    /// The quorum of ballot 1 beside `b0`.
+    b1: Vec<u8>,
+}
+
+impl Quorums {
+    fn of(n: u8) -> Quorums {
+        let q = n / 2 + 1;
+        let mut b0: Vec<u8> = (1..q).collect();
+        b0.push(n);
+        Quorums {
+            low: (1..=q).collect(),
+            high: (n - q + 1..=n).collect(),
+            b0,
+            b1: (q..=n).collect(),
+        }
+    }
+}
+
 /// The scenarios for a cell of `n`. Acceptors that vote twice are never interchangeable with
 /// others ([`classes_up_to_renaming`]), so each scenario lets only acceptors that vote once share
 /// a class.
 pub fn scenarios(n: u8) -> Vec<Scenario> {
-    let q = n / 2 + 1;
-    let low: Vec<u8> = (1..=q).collect();
-    let high: Vec<u8> = (n - q + 1..=n).collect();
-    let mut two_ballots_b0: Vec<u8> = (1..q).collect();
-    two_ballots_b0.push(n);
-    let two_ballots_b1: Vec<u8> = (q..=n).collect();
+    let Quorums { low, high, b0, b1 } = &Quorums::of(n);
     let mut runs = Runs::default();
     vec![
         // Slot 2 may be decided before slot 1, and then waits for it.
         {
-            let run = runs
-                .promise(0, &low)
-                .propose(0, 2, C1, &low)
-                .vote(0, 2, C1, &low);
-            let run = run.propose(0, 1, C1, &low).vote(0, 1, C1, &high).take();
+            let run = runs.chosen(0, 2, C1, low);
+            let run = run.propose(0, 1, C1, low).vote(0, 1, C1, high).take();
             Scenario {
                 label: "slots_decided_out_of_order",
-                messages: [votes(0, 2, C1, &low), votes(0, 1, C1, &high)].concat(),
+                messages: [votes(0, 2, C1, low), votes(0, 1, C1, high)].concat(),
                 run,
             }
         },
         // The leader of ballot 0 decided slot 2; the leader of ballot 1 hears of it from the
         // acceptor both quorums share and fills the hole in slot 1 with NoOp.
         {
-            let run = runs
-                .promise(0, &low)
-                .propose(0, 2, C1, &low)
-                .vote(0, 2, C1, &low);
-            let run = run
-                .promise(1, &high)
-                .propose(1, 1, NO_OP, &high)
-                .vote(1, 1, NO_OP, &high);
+            let run = runs.chosen(0, 2, C1, low).chosen(1, 1, NO_OP, high);
             Scenario {
                 label: "hole_filled_with_noop",
-                messages: [votes(0, 2, C1, &low), votes(1, 1, NO_OP, &high)].concat(),
+                messages: [votes(0, 2, C1, low), votes(1, 1, NO_OP, high)].concat(),
                 run: run.take(),
             }
         },
         // Votes of two ballots in slot 1 never add up; a quorum in either decides it.
         {
-            let (b0, b1) = (&two_ballots_b0, &two_ballots_b1);
-            let run = runs.promise(0, b0).propose(0, 1, C1, b0).vote(0, 1, C1, b0);
-            let run = run.promise(1, b1).propose(1, 1, C1, b1).vote(1, 1, C1, b1);
+            let run = runs.chosen(0, 1, C1, b0).chosen(1, 1, C1, b1);
             Scenario {
                 label: "votes_of_two_ballots",
                 messages: [
@@ -90,6 +116,41 @@ pub fn scenarios(n: u8) -> Vec<Scenario> {
                     votes(0, 1, C1, &[n]),
                 ]
                 .concat(),
+                run: run.take(),
+            }
+        },
+    ]
+}
+
+/// The scenarios for a cell of `n` with the replica's snapshot through slot 1 (the model must
+/// have `MaxCompaction = 1`). Each run chooses slot 1 in ballot 0, then applies and snapshots
+/// it, so that the replica starts from a snapshot and hears votes for slot 1, which it must
+/// ignore, and for slot 2.
+pub fn scenarios_after_snapshot(n: u8) -> Vec<Scenario> {
+    let Quorums { low, high, b0, b1 } = &Quorums::of(n);
+    let mut runs = Runs::default();
+    vec![
+        // The quorum's votes for slot 1 arrive again after the snapshot covers the slot: they
+        // decide nothing, however many arrive; a quorum for slot 2 decides it.
+        {
+            let run = runs.chosen(0, 1, C1, low).apply(C1).snapshot();
+            let run = run.propose(0, 2, C1, low).vote(0, 2, C1, high).take();
+            Scenario {
+                label: "after_snapshot_slot_1_again_and_slot_2",
+                messages: [votes(0, 1, C1, low), votes(0, 2, C1, high)].concat(),
+                run,
+            }
+        },
+        // Votes of two ballots in slot 2 after the snapshot never add up; the quorum of ballot
+        // 1 decides it.
+        {
+            let minority = &b0[..b0.len() - 1];
+            let run = runs.chosen(0, 1, C1, b0).apply(C1).snapshot();
+            let run = run.propose(0, 2, C1, b0).vote(0, 2, C1, minority);
+            let run = run.chosen(1, 2, C1, b1);
+            Scenario {
+                label: "after_snapshot_slot_2_in_two_ballots",
+                messages: [votes(0, 2, C1, minority), votes(1, 2, C1, b1)].concat(),
                 run: run.take(),
             }
         },
@@ -143,6 +204,26 @@ impl Runs {
         self
     }
 
+    /// `Phase1a(bal)` and the promises of `quorum`, the proposal of `val` in `slot` with them,
+    /// and the quorum's votes for it: `val` is chosen in `slot`.
+    fn chosen(&mut self, bal: i8, slot: u8, val: Value, quorum: &[u8]) -> &mut Runs {
+        self.promise(bal, quorum)
+            .propose(bal, slot, val, quorum)
+            .vote(bal, slot, val, quorum)
+    }
+
+    /// `Apply(r1)` of `val`, the next slot's chosen value.
+    fn apply(&mut self, val: Value) -> &mut Runs {
+        self.actions.push(Action::Apply { r: 1, v: val });
+        self
+    }
+
+    /// `Snapshot(r1)`: the replica's snapshot covers its applied log.
+    fn snapshot(&mut self) -> &mut Runs {
+        self.actions.push(Action::Snapshot { r: 1 });
+        self
+    }
+
     /// The run written so far; the next run starts empty.
     fn take(&mut self) -> Vec<Action> {
         std::mem::take(&mut self.actions)
@@ -166,17 +247,41 @@ fn replay(model: &MultiPaxosModel, run: &[Action]) -> MultiPaxosState {
     state
 }
 
-/// The replica's tables for a cell of `n` and the report row; each scenario's votes delivered at
+/// The replica's cases for a cell of `n` and the report row; each scenario's votes delivered at
 /// most `copies_max` times. `model` is the bounded model; the scenarios use its constants but
 /// for the number of acceptors (`n`) and of replicas (one, the replica under test).
-pub fn tables(model: &MultiPaxosModel, n: u8, copies_max: usize) -> (Vec<Table>, Row) {
+pub fn tables(model: &MultiPaxosModel, n: u8, copies_max: usize) -> (Vec<Case>, Row) {
+    family(model, n, scenarios(n), copies_max, "mp replica", "")
+}
+
+/// The cases of a cell of `n` whose replica starts from a snapshot through slot 1, and the
+/// report row. `model` is the two-slot model with `MaxCompaction = 1`.
+pub fn tables_after_snapshot(
+    model: &MultiPaxosModel,
+    n: u8,
+    copies_max: usize,
+) -> (Vec<Case>, Row) {
+    assert_eq!(model.constants.max_compaction, 1, "snapshots of slot 1");
+    let scenarios = scenarios_after_snapshot(n);
+    let coverage = ", after a snapshot through s1";
+    family(model, n, scenarios, copies_max, "mp replica k1", coverage)
+}
+
+fn family(
+    model: &MultiPaxosModel,
+    n: u8,
+    scenarios: Vec<Scenario>,
+    copies_max: usize,
+    role: &'static str,
+    coverage: &str,
+) -> (Vec<Case>, Row) {
     let constants = Constants {
         num_acceptors: n,
         num_replicas: 1,
         ..model.constants
     };
     let model = MultiPaxosModel::new(constants, Vec::new());
-    let tables: Vec<Table> = scenarios(n)
+    let cases: Vec<Case> = scenarios
         .into_iter()
         .map(|scenario| {
             let end = replay(&model, &scenario.run);
@@ -190,25 +295,41 @@ pub fn tables(model: &MultiPaxosModel, n: u8, copies_max: usize) -> (Vec<Table>,
                 "{}: the run sends no {missing:?}",
                 scenario.label
             );
-            table(&model, n, scenario, copies_max)
+            // The harness restarts the replica from its snapshot alone, with nothing decided
+            // after it: the run must leave it so.
+            let snapshot = end.applied[0].clone();
+            assert_eq!(
+                usize::from(end.snapshot[0]),
+                snapshot.len(),
+                "{}: the replica's log is its snapshot",
+                scenario.label
+            );
+            let table = table(&model, n, scenario, &snapshot, copies_max);
+            Case { snapshot, table }
         })
         .collect();
-    let mut coverage = "n/a: every set of votes asked".to_string();
+    let mut coverage = format!("n/a: every set of votes asked{coverage}");
     if copies_max < COPIES_MAX {
         coverage += ", none duplicated";
     }
     let row = Row {
-        role: "mp replica",
+        role,
         n,
-        combinations: tables.iter().map(|t| t.combinations).sum(),
-        tests: tables.len() as u64,
+        combinations: cases.iter().map(|c| c.table.combinations).sum(),
+        tests: cases.len() as u64,
         coverage,
         uncovered: Vec::new(),
     };
-    (tables, row)
+    (cases, row)
 }
 
-fn table(model: &MultiPaxosModel, n: u8, scenario: Scenario, copies_max: usize) -> Table {
+fn table(
+    model: &MultiPaxosModel,
+    n: u8,
+    scenario: Scenario,
+    snapshot: &[Value],
+    copies_max: usize,
+) -> Table {
     let messages = scenario.messages;
     let classes = if n == 3 {
         (0..messages.len() as u8).collect()
@@ -216,11 +337,11 @@ fn table(model: &MultiPaxosModel, n: u8, scenario: Scenario, copies_max: usize) 
         classes_up_to_renaming(&messages)
     };
     let (combinations, by_set) = expectations_by_set(&classes, copies_max, |set| {
-        applied_after(model, &messages, set)
+        applied_after(model, snapshot, &messages, set)
     });
     let rows = by_set
         .into_iter()
-        .filter(|(_, applied)| !applied.is_empty())
+        .filter(|(_, applied)| applied != snapshot)
         .collect();
     Table {
         name: format!("mp_replica_n{n}_{}", scenario.label),
@@ -231,10 +352,18 @@ fn table(model: &MultiPaxosModel, n: u8, scenario: Scenario, copies_max: usize) 
     }
 }
 
-/// The log replica 1 has applied, by the model, after hearing the votes of `set`: `Apply(r1)`
-/// taken while it is enabled (never with two witnesses: `Agreement`).
-fn applied_after(model: &MultiPaxosModel, messages: &[Msg], set: u8) -> Vec<Value> {
+/// The log replica 1 has applied, by the model, after hearing the votes of `set` from its
+/// snapshot's log `snapshot`: `Apply(r1)` taken while it is enabled (never with two witnesses:
+/// `Agreement`).
+fn applied_after(
+    model: &MultiPaxosModel,
+    snapshot: &[Value],
+    messages: &[Msg],
+    set: u8,
+) -> Vec<Value> {
     let mut state = MultiPaxosState::init(model.constants.num_acceptors, 1);
+    state.applied[0] = snapshot.to_vec();
+    state.snapshot[0] = snapshot.len() as Slot;
     for (i, &m) in messages.iter().enumerate() {
         if set & (1 << i) != 0 {
             state.msgs.insert(m);

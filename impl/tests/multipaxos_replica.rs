@@ -11,8 +11,8 @@ use replica::*;
 
 use colony::group::NodeId;
 use colony::multipaxos::{
-    Command, Config, Durable, Entry, HardState, Input, Message, Replica, Slot,
-    CATCH_UP_ENTRIES_MAX, IN_FLIGHT_BYTES_MAX,
+    Command, Config, Durable, Entry, HardState, Input, Message, Ready, Replica, Slot,
+    CATCH_UP_ENTRIES_MAX, ENTRY_BYTES_MAX, IN_FLIGHT_BYTES_MAX, MESSAGE_BYTES_MAX,
 };
 
 /// Replica 1 leading a fresh cell with `change` applied to its configuration.
@@ -435,5 +435,124 @@ fn a_batch_fills_only_the_room_the_pipelines_byte_bound_leaves() {
         IN_FLIGHT_BYTES_MAX,
         4 * mib * 1024,
         "the room this test fills"
+    );
+}
+
+/// A reply to `first_slot` of `entries`, from replica 2.
+fn catch_up(asker: &mut Replica, first_slot: u64, entries: Vec<Entry>) -> Ready {
+    deliver(
+        asker,
+        2,
+        Message::CatchUp {
+            first_slot: Slot(first_slot),
+            entries,
+        },
+    )
+}
+
+#[test]
+fn a_catch_up_reply_stops_at_the_message_byte_bound_and_the_asker_asks_for_the_rest() {
+    let largest = |slot: u64| Entry::batch(vec![Command(vec![slot as u8; ENTRY_BYTES_MAX])]);
+    let per_message = MESSAGE_BYTES_MAX / ENTRY_BYTES_MAX;
+    let decided = per_message as u64 + 1;
+    let mut peer = restarted(2, (1..=decided).map(largest).collect(), true);
+    let ready = deliver(
+        &mut peer,
+        1,
+        Message::CatchUpRequest {
+            first_slot: Slot(1),
+        },
+    );
+    let Some(Message::CatchUp { entries, .. }) = ready.messages.first().map(|e| &e.message) else {
+        panic!("no reply: {ready:?}");
+    };
+    assert_eq!(
+        entries.len(),
+        per_message,
+        "16 entries of 1 MiB fill MESSAGE_BYTES_MAX exactly; the 17th would pass it"
+    );
+
+    // A reply with no room for one more entry of the largest size may have been cut: the asker
+    // asks again from where it ended, though it holds fewer than CATCH_UP_ENTRIES_MAX entries.
+    let mut asker = Replica::new(config(1), Durable::default()).unwrap();
+    let ready = catch_up(&mut asker, 1, entries.clone());
+    assert_eq!(ready.decided.len(), per_message);
+    let again = Message::CatchUpRequest {
+        first_slot: Slot(decided),
+    };
+    assert_eq!(
+        ready
+            .messages
+            .iter()
+            .map(|e| &e.message)
+            .collect::<Vec<_>>(),
+        [&again]
+    );
+
+    // One entry of the largest size less leaves room for another: the peer had no more.
+    let mut asker = Replica::new(config(1), Durable::default()).unwrap();
+    let ready = catch_up(&mut asker, 1, entries[1..].to_vec());
+    assert_eq!(ready.decided.len(), per_message - 1);
+    assert!(ready.messages.is_empty(), "{:?}", ready.messages);
+}
+
+#[test]
+fn a_malformed_catch_up_reply_is_ignored() {
+    let mut asker = Replica::new(config(1), Durable::default()).unwrap();
+    assert!(
+        catch_up(&mut asker, 0, vec![batch("x")]).is_empty(),
+        "no slot 0"
+    );
+    let too_many = vec![batch("x"); CATCH_UP_ENTRIES_MAX + 1];
+    assert!(
+        catch_up(&mut asker, 1, too_many).is_empty(),
+        "past the bound"
+    );
+    assert_eq!(asker.decided_through(), Slot(0));
+}
+
+#[test]
+fn a_promise_holds_off_neither_the_retry_of_a_ballot_nor_the_leaders_heartbeat() {
+    // A promise short of a quorum: the ballot is still retried when the timer runs out.
+    let mut replica = Replica::new(config(1), Durable::default()).unwrap();
+    let ballot = tick_until_prepare(&mut replica);
+    let promise = |acceptor| Message::Promise {
+        ballot,
+        acceptor: NodeId(acceptor),
+        votes: Default::default(),
+        compacted: Slot(0),
+    };
+    let election_ticks = replica.config().election_ticks;
+    for _ in 1..election_ticks {
+        assert!(replica.step(Input::Tick).is_empty());
+    }
+    assert!(deliver(&mut replica, 2, promise(2)).is_empty());
+    let ready = replica.step(Input::Tick);
+    assert!(
+        matches!(ready.messages.first().map(|e| &e.message), Some(Message::Prepare { ballot: b, .. }) if *b > ballot),
+        "{ready:?}"
+    );
+
+    // A promise arriving after phase 1 ended: the heartbeat still goes out on time.
+    let mut leader = leader_with(|_| {});
+    let ballot = leader.leading().unwrap();
+    let heartbeat_ticks = leader.config().heartbeat_ticks;
+    for _ in 1..heartbeat_ticks {
+        assert!(leader.step(Input::Tick).is_empty());
+    }
+    let late = Message::Promise {
+        ballot,
+        acceptor: NodeId(1),
+        votes: Default::default(),
+        compacted: Slot(0),
+    };
+    assert!(deliver(&mut leader, 1, late).is_empty());
+    let ready = leader.step(Input::Tick);
+    assert!(
+        matches!(
+            ready.messages.first().map(|e| &e.message),
+            Some(Message::Heartbeat { .. })
+        ),
+        "{ready:?}"
     );
 }

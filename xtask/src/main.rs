@@ -4,6 +4,9 @@
 //!   every test of the workspace.
 //! - `tlc <file.cfg>`: run TLC itself on a configuration, the way the conformance test does.
 //! - `codegen`: regenerate the tests in `generated-tests/` and print the generator's report.
+//! - `mutants <part>`: mutation testing of a part of the Multi-Paxos core ([`mutants`]).
+
+mod mutants;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -18,9 +21,10 @@ fn main() -> ExitCode {
     {
         ["test", rest @ ..] => test(rest),
         ["tlc", config] => tlc(Path::new(config)),
+        ["mutants", part] => mutants::mutants(part),
         ["codegen"] => run(Command::new(env!("CARGO")).args(["run", "--quiet", "--package", "colony-testgen"])),
         _ => Err(
-            "usage: cargo xtask test [cargo test args...] | cargo xtask tlc <tla/file.cfg> | cargo xtask codegen".into(),
+            format!("usage: cargo xtask test [cargo test args...] | cargo xtask tlc <tla/file.cfg> | cargo xtask codegen | {}", mutants::USAGE),
         ),
     };
     match result {

@@ -1,11 +1,16 @@
 //! The replay harness for Multi-Paxos follower cases: acceptor `a1` of a cell hearing leaders.
 
-use super::spec::{envelopes, from_leader, hard_state, votes, MpMsg, SpecLocal, CELL_SIZES};
+use super::spec::{
+    compacted_after_restart, envelopes, from_leader, hard_state, votes, MpMsg, SpecLocal,
+    CELL_SIZES,
+};
 pub use super::spec::{m1a, m1b, m1bc, m2a, m2b};
 use crate::spec::proposer_of;
 use crate::walk::{self, ensure_eq, walk, Receiver, Scenario, TableWalker};
 use colony::group::NodeId;
-use colony::multipaxos::{Config, Durable, Input, Ready, Replica, Slot, SnapshotTransfer, Vote};
+use colony::multipaxos::{
+    Config, Durable, Entry, Input, Ready, Replica, Slot, SnapshotTransfer, Vote,
+};
 
 /// The spec's outcome of one delivery: the acceptor's new variables and the message it sends,
 /// or `None` when the spec's action is not enabled and the replica must do nothing.
@@ -28,8 +33,9 @@ pub fn check_all(
 }
 
 /// As [`check_all`], for an acceptor that compacted through slot `compacted` (the spec's
-/// `compacted[a1]`): the replica restarts from a snapshot through that slot, and `prior`'s
-/// votes there are `NoVote`.
+/// `compacted[a1]`): the replica restarts having decided and voted in the slots up to there and
+/// takes a snapshot of them ([`compacted_after_restart`]), and `prior`'s votes there are
+/// `NoVote`.
 pub fn check_all_compacted(
     scenario: &Scenario<'_, MpMsg>,
     compacted: u8,
@@ -62,13 +68,13 @@ impl Follower {
         let durable = Durable {
             hard_state: hard_state(prior, n),
             votes: votes(prior.1, n),
-            snapshot_slot: Slot(u64::from(compacted)),
-            decided: Vec::new(),
+            ..Durable::default()
         };
-        let replica = Replica::new(Config::new(NodeId(1), members), durable);
+        let decided = vec![Entry::NoOp; usize::from(compacted)];
+        let replica = compacted_after_restart(Config::new(NodeId(1), members), durable, decided);
         Follower {
             n,
-            replica: replica.expect("the cell's configuration is valid"),
+            replica,
             local: prior,
             compacted,
         }

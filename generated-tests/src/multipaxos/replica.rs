@@ -1,7 +1,7 @@
 //! The replay harness for Multi-Paxos replica cases: replica 1 hearing votes for both slots.
 
 pub use super::spec::m2b;
-use super::spec::{ballot_of, entry, MpMsg};
+use super::spec::{ballot_of, compacted_after_restart, entry, MpMsg};
 use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
 use colony::group::NodeId;
 use colony::multipaxos::{Config, Durable, Input, Message, Ready, Replica, Slot};
@@ -34,13 +34,11 @@ pub fn check_all_after_snapshot(
     combinations: u64,
 ) {
     let members = (1..=n).map(NodeId).collect();
-    let durable = Durable {
-        snapshot_slot: Slot(snapshot.len() as u64),
-        ..Durable::default()
-    };
-    let replica = Replica::new(Config::new(NodeId(1), members), durable);
+    let decided = snapshot.iter().map(|&v| entry(v)).collect();
+    let config = Config::new(NodeId(1), members);
+    let replica = compacted_after_restart(config, Durable::default(), decided);
     let start = Walker {
-        replica: replica.expect("a valid configuration"),
+        replica,
         n,
         heard: 0,
         messages: scenario.messages,

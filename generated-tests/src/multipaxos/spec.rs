@@ -7,7 +7,10 @@
 use crate::spec::{ballot, proposer_of};
 use crate::walk::Label;
 use colony::group::{Ballot, NodeId};
-use colony::multipaxos::{Command, Entry, Envelope, HardState, Message, Slot, Vote};
+use colony::multipaxos::{
+    Command, Config, Durable, Entry, Envelope, HardState, Input, Message, Ready, Replica, Slot,
+    Vote,
+};
 use std::collections::BTreeMap;
 
 /// The cell sizes the follower and catch-up cases run in: what those nodes do with a message
@@ -178,6 +181,57 @@ pub fn hard_state(local: SpecLocal, n: u8) -> HardState {
         promised: ballot(local.0, n),
         round_started_max: None,
     }
+}
+
+/// Replica `config` restarted from `durable` with `entries` decided in slots 1, 2, ... (and,
+/// when it promised a ballot, its vote of that ballot in each), which then takes the durable
+/// snapshot of that prefix: the spec's `Snapshot(r)` and `Compact(a)` carried out through the
+/// real `Input::Snapshotted`, rather than a restart from the compacted state, so that the
+/// generated cases run the compaction code of the acceptor and the learner too. With no
+/// entries, the replica as restarted.
+pub fn compacted_after_restart(
+    config: Config,
+    mut durable: Durable,
+    entries: Vec<Entry>,
+) -> Replica {
+    let last_slot = Slot(entries.len() as u64);
+    if let Some(promised) = durable.hard_state.promised {
+        for (slot, entry) in (1..).zip(&entries) {
+            let vote = Vote {
+                ballot: promised,
+                entry: entry.clone(),
+            };
+            assert!(
+                durable.votes.insert(Slot(slot), vote).is_none(),
+                "a compacted slot has no vote"
+            );
+        }
+    }
+    durable.decided = entries;
+    let mut replica = Replica::new(config, durable).expect("a valid configuration");
+    if last_slot > Slot(0) {
+        let ready = replica.step(Input::Snapshotted { last_slot });
+        let forgets = Ready {
+            compacted: Some(last_slot),
+            ..Ready::default()
+        };
+        assert_eq!(
+            ready, forgets,
+            "a durable snapshot: storage may drop what it covers"
+        );
+        assert_eq!(
+            replica.compacted(),
+            last_slot,
+            "the acceptor forgot its votes"
+        );
+        assert_eq!(
+            replica.snapshot_slot(),
+            last_slot,
+            "the log starts after it"
+        );
+        assert!(replica.decided().is_empty(), "and holds no entry it covers");
+    }
+    replica
 }
 
 /// A message a spec leader sends, as the implementation's message and its sender. A `1a` asks

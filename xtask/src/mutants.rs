@@ -87,13 +87,22 @@ pub fn mutants(part: &str) -> Result<(), String> {
         if lib {
             command.arg("--cargo-arg=--lib");
         }
-        // cargo-mutants exits non-zero when a mutant survives: that is a figure, not a failure.
         let status = command
             .status()
             .map_err(|e| format!("cannot run cargo mutants (cargo install cargo-mutants): {e}"))?;
-        println!("xtask: pass done ({status}); outcomes in {output}/mutants.out");
-        Ok::<(), String>(())
+        // cargo-mutants exits 2 when a mutant survived and 3 when one timed out: figures, not
+        // failures. Anything else but 0 means the pass did not run.
+        match status.code() {
+            Some(0 | 2 | 3) => {
+                println!("xtask: pass done ({status}); outcomes in {output}/mutants.out");
+                Ok(())
+            }
+            _ => Err(format!(
+                "cargo mutants failed ({status}); is cargo-mutants 27.1 installed?"
+            )),
+        }
     };
+    std::fs::create_dir_all(&output).map_err(|e| format!("{output}: {e}"))?;
     pass("colony-generated-tests", GENERATED, false, false)?;
     // Pass 2 rewrites mutants.out: keep pass 1's lists beside it.
     let kept = format!("{output}/generated");

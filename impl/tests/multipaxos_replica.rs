@@ -323,7 +323,7 @@ fn a_catch_up_reply_starts_at_the_slot_asked_and_stops_at_the_entry_bound() {
     let ask = |first_slot| Message::CatchUpRequest {
         first_slot: Slot(first_slot),
     };
-    let reply = |ready: colony::multipaxos::Ready| match ready.messages.as_slice() {
+    let reply = |ready: Ready| match ready.messages.as_slice() {
         [envelope] if envelope.to == NodeId(1) => match &envelope.message {
             Message::CatchUp {
                 first_slot,

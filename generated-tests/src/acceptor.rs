@@ -3,8 +3,8 @@
 use crate::spec::{envelopes, from_proposer, hard_state, SpecLocal, SpecMsg};
 pub use crate::spec::{m1a, m1b, m2a, m2b};
 use crate::walk::{self, ensure_eq, walk, Receiver, Scenario, TableWalker};
-use colony::group::NodeId;
-use colony::paxos::{Config, HardState, Input, Node, Ready};
+use colony_core::group::NodeId;
+use colony_core::paxos::{Config, HardState, Input, Node, Ready};
 
 /// The spec's outcome of one delivery: the acceptor's new variables and the message it sends,
 /// or `None` when the spec's action is not enabled and the node must do nothing.

@@ -1,7 +1,7 @@
 //! The replay harness for the generated transaction cases: the real state machine against the
 //! cell's model, one transaction at a time.
 
-use colony::cell::{
+use colony_core::cell::{
     Abort, Condition, ConditionFailure, Key, Operation, OperationFailure, OperationResult,
     StateMachine, Transaction, Value,
 };

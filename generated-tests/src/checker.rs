@@ -9,7 +9,7 @@
 //!
 //! Stateright's actor `Id(i)` is node `NodeId(i + 1)` in both.
 
-use colony::group::NodeId;
+use colony_core::group::NodeId;
 use stateright::actor::{
     Actor, ActorModel, ActorModelAction, ActorModelState, Command, Envelope, Id, Network, Out,
 };

@@ -3,8 +3,8 @@
 pub use crate::spec::m2b;
 use crate::spec::{ballot, value, SpecMsg};
 use crate::walk::{bit, ensure_eq, walk, Replay, Scenario};
-use colony::group::NodeId;
-use colony::paxos::{Config, HardState, Input, Message, Node, Value};
+use colony_core::group::NodeId;
+use colony_core::paxos::{Config, HardState, Input, Message, Node, Value};
 
 /// One delivered vote and the value the learner must report at that step (`None`: nothing).
 pub type Step = (SpecMsg, Option<u8>);

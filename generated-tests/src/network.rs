@@ -1,7 +1,7 @@
 //! The simulated network of the random runs: the messages in flight, any of which may be
 //! delivered next, delivered and kept for a second delivery, or lost.
 
-use colony::group::{Envelope, NodeId};
+use colony_core::group::{Envelope, NodeId};
 
 /// Messages sent and not yet delivered or lost, each with its sender. Indices given to its
 /// methods are taken modulo the number in flight, so that any index picks a message.

@@ -3,8 +3,8 @@
 pub use crate::spec::m1b;
 use crate::spec::{ballot, proposer_of, value, SpecMsg};
 use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
-use colony::group::{Ballot, NodeId};
-use colony::paxos::{Config, Envelope, HardState, Input, Message, Node, Vote};
+use colony_core::group::{Ballot, NodeId};
+use colony_core::paxos::{Config, Envelope, HardState, Input, Message, Node, Vote};
 use colony_model::deliveries::COPIES_MAX;
 
 /// The value the client asks the proposer to propose: `v2`.

@@ -29,8 +29,8 @@
 //! of its own, so the reply to a message is never folded into the step that sent it. The check
 //! therefore allows one action or a stutter, nothing more.
 
-use colony::group::{Ballot, NodeId};
-use colony::paxos::{HardState, Message, Value};
+use colony_core::group::{Ballot, NodeId};
+use colony_core::paxos::{HardState, Message, Value};
 use colony_model::paxos::{
     self as tla, Action, Constants, Invariant, Msg, PaxosModel, PaxosState, NONE, NO_BALLOT,
 };
@@ -656,7 +656,7 @@ pub(crate) fn ballot(round: u32, proposer: u8) -> Ballot {
 mod tests {
     use super::ballot as b;
     use super::*;
-    use colony::paxos::Vote;
+    use colony_core::paxos::Vote;
 
     fn v(name: &str) -> Value {
         Value(name.as_bytes().to_vec())

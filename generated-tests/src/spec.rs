@@ -1,7 +1,7 @@
 //! The spec's notation, and its mapping to the implementation's types.
 
-use colony::group::{Ballot, NodeId};
-use colony::paxos::{Envelope, HardState, Message, Value, Vote};
+use colony_core::group::{Ballot, NodeId};
+use colony_core::paxos::{Envelope, HardState, Message, Value, Vote};
 
 /// A message as the spec writes it (`tla/Paxos.tla`'s `Message` set).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -31,8 +31,8 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
-use colony::group::{Ballot, NodeId};
-use colony::paxos::{Config, HardState, Input, Message, Node, Ready, Value};
+use colony_core::group::{Ballot, NodeId};
+use colony_core::paxos::{Config, HardState, Input, Message, Node, Ready, Value};
 use colony_generated_tests::checker::{
     self, actor_id, node_id, record_sent, CellAction, CellModel, Checked, CheckedState, Harness,
     Sent, INVARIANTS,

@@ -44,8 +44,8 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
-use colony::group::{Ballot, NodeId};
-use colony::multipaxos::{
+use colony_core::group::{Ballot, NodeId};
+use colony_core::multipaxos::{
     Command, Config, Durable, Entry, HardState, Input, Message, Ready, Replica, Slot, Vote,
 };
 use colony_generated_tests::checker::{

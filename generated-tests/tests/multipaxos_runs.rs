@@ -11,7 +11,7 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
-use colony::cell::{Condition, Key, Operation, Transaction, Value};
+use colony_core::cell::{Condition, Key, Operation, Transaction, Value};
 use colony_generated_tests::multipaxos::cell::{Fault, SimCell};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -268,7 +268,7 @@ fn compaction_keeps_the_log_and_the_votes_bounded_over_ten_thousand_slots() {
     // runtime takes it at once, so its log never holds more than that and a catch-up reply's
     // worth; its acceptor holds votes only above its compaction point, in the slots the
     // leaders' pipelines reached since.
-    let bound = (INTERVAL + colony::multipaxos::CATCH_UP_ENTRIES_MAX as u64) as usize;
+    let bound = (INTERVAL + colony_core::multipaxos::CATCH_UP_ENTRIES_MAX as u64) as usize;
     assert!(
         entries <= bound,
         "{entries} decided entries held, past {bound}"

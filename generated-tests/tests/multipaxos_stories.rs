@@ -8,8 +8,8 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
-use colony::group::NodeId;
-use colony::multipaxos::{
+use colony_core::group::NodeId;
+use colony_core::multipaxos::{
     Command, Config, Durable, Entry, Envelope, Input, Message, Ready, Replica,
 };
 use std::collections::VecDeque;

@@ -8,8 +8,8 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap in a test is a failed test.
 
-use colony::group::NodeId;
-use colony::paxos::{Config, Envelope, HardState, Input, Message, Node, Ready, Value};
+use colony_core::group::NodeId;
+use colony_core::paxos::{Config, Envelope, HardState, Input, Message, Node, Ready, Value};
 use std::collections::VecDeque;
 
 /// Which in-flight message is delivered next.

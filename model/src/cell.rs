@@ -3,7 +3,7 @@
 //!
 //! This is the reference the generated transaction tests take their expectations from, as the
 //! protocol tests take theirs from the Stateright mirrors: it is written from the semantics the
-//! implementation documents (`impl/src/cell/mod.rs`), not from its code, and shares none of it.
+//! implementation documents (`impl/core/src/cell/mod.rs`), not from its code, and shares none of it.
 //!
 //! A transaction checks its conditions, in order, against the state before it; the first that
 //! fails aborts it. Its operations then apply in order, each seeing the effects of the ones before;

@@ -164,6 +164,6 @@
 //!   increment, three or more operations: not reached.
 //! - Value shapes: integers that fit in an `i64` and single-letter byte strings only; integers
 //!   past 64 bits, an increment that overflows 64 bits, empty or long byte strings, and values
-//!   at the size bound: not reached here (the cell's property tests in `impl/tests/` draw
+//!   at the size bound: not reached here (the cell's property tests in `impl/core/tests/` draw
 //!   integers past 64 bits and at the bound, and byte strings of up to 3 bytes, against a
 //!   reference implementation).

@@ -3,7 +3,7 @@
 //!
 //! Pass 1 runs the tests generated from the model alone. Pass 2 re-tests only what pass 1
 //! missed (`--iterate`) with every other test written for the core: the core inside the model
-//! checker, the random runs and stories, and the hand-written tests of `impl/tests/`. Each pass
+//! checker, the random runs and stories, and the hand-written tests of `impl/core/tests/`. Each pass
 //! builds only the test binaries it runs, so a mutant costs seconds once the first is built.
 //! The outcomes stay under `target/mutants/<part>/`: pass 1's lists in `generated/`, both
 //! passes' in `mutants.out/`.
@@ -34,13 +34,13 @@ const OTHERS: &[&str] = &[
 /// spread over the acceptor and the learner; the leader's and replica's compaction code is
 /// counted with their files).
 const PARTS: &[(&str, &[&str], Option<&str>)] = &[
-    ("leader", &["impl/src/multipaxos/leader.rs"], None),
-    ("replica", &["impl/src/multipaxos/replica.rs"], None),
+    ("leader", &["impl/core/src/multipaxos/leader.rs"], None),
+    ("replica", &["impl/core/src/multipaxos/replica.rs"], None),
     (
         "compaction",
         &[
-            "impl/src/multipaxos/acceptor.rs",
-            "impl/src/multipaxos/learner.rs",
+            "impl/core/src/multipaxos/acceptor.rs",
+            "impl/core/src/multipaxos/learner.rs",
         ],
         Some("compact|install|base"),
     ),
@@ -111,5 +111,5 @@ pub fn mutants(part: &str) -> Result<(), String> {
         let from = format!("{output}/mutants.out/{list}");
         std::fs::copy(&from, format!("{kept}/{list}")).map_err(|e| format!("{from}: {e}"))?;
     }
-    pass("colony-generated-tests,colony", OTHERS, true, true)
+    pass("colony-generated-tests,colony-core", OTHERS, true, true)
 }

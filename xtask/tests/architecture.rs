@@ -72,57 +72,122 @@ fn closure(edges: &BTreeMap<String, BTreeSet<String>>, root: &str) -> BTreeSet<S
     seen
 }
 
-const WORKSPACE: [&str; 5] = [
-    "colony",
+/// The workspace's verification crates: the product must carry none of them.
+const VERIFICATION: [&str; 5] = [
     "colony-model",
     "colony-testgen",
     "colony-generated-tests",
     "xtask",
+    "stateright",
 ];
 
-/// Crates that would give the core an async runtime, threads of its own, or I/O beyond the
-/// standard library's, none of which a sans-IO core may use.
+/// Crates that would give a crate an async runtime, threads of its own, or I/O beyond the
+/// standard library's: the core uses none (it does no I/O at all), and the node uses none (its
+/// host is sans-IO and its driver is called by whichever runtime runs it).
 const RUNTIMES: [&str; 6] = ["tokio", "async-std", "smol", "futures", "mio", "rayon"];
 
-#[test]
-fn the_product_depends_on_no_verification_crate_and_no_runtime() {
-    let graph = graph();
-    let product = closure(&graph.normal, "colony");
-    let forbidden: Vec<&str> = WORKSPACE
+/// The packages of the product: those whose manifest is under `impl/`.
+fn product_packages() -> Vec<String> {
+    let manifests =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../impl")).expect("impl/ lists");
+    let mut names = Vec::new();
+    for entry in manifests {
+        let manifest = entry.expect("an entry of impl/").path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let name = text
+            .lines()
+            .find_map(|line| line.strip_prefix("name = \""))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("{} names its package", manifest.display()));
+        names.push(name.to_string());
+    }
+    names.sort();
+    names
+}
+
+fn assert_depends_on_none(graph: &Graph, package: &str, forbidden: &[&str], why: &str) {
+    let closure = closure(&graph.normal, package);
+    let found: Vec<&str> = forbidden
         .iter()
-        .chain(&["stateright"])
-        .chain(&RUNTIMES)
         .copied()
-        .filter(|name| product.contains(*name))
+        .filter(|name| closure.contains(*name))
         .collect();
+    assert!(found.is_empty(), "{package} depends on {found:?}: {why}");
+}
+
+#[test]
+fn the_product_depends_on_no_verification_crate() {
+    let graph = graph();
+    let products = product_packages();
     assert!(
-        forbidden.is_empty(),
-        "the core (impl/) depends on {forbidden:?}: it must carry no verification machinery and \
-         no async runtime or I/O"
+        products.contains(&"colony-core".to_string()),
+        "impl/ holds the core: {products:?}"
+    );
+    for package in &products {
+        assert_depends_on_none(
+            &graph,
+            package,
+            &VERIFICATION,
+            "the product must carry no verification machinery",
+        );
+    }
+}
+
+#[test]
+fn the_core_depends_on_no_other_product_crate_and_no_runtime() {
+    let graph = graph();
+    let products = product_packages();
+    let mut forbidden: Vec<&str> = products
+        .iter()
+        .map(String::as_str)
+        .filter(|name| *name != "colony-core")
+        .collect();
+    forbidden.extend(RUNTIMES);
+    assert_depends_on_none(
+        &graph,
+        "colony-core",
+        &forbidden,
+        "the core is the bottom of the product and does no I/O",
     );
 }
 
 #[test]
-fn the_model_does_not_depend_on_the_code_it_judges() {
+fn the_node_uses_no_async_runtime_and_the_simulator_is_above_it() {
     let graph = graph();
-    let model = closure(&graph.any, "colony-model");
-    assert!(
-        !model.contains("colony"),
-        "colony-model depends on colony: the judge would be derived from what it judges"
+    if !product_packages().contains(&"colony-node".to_string()) {
+        return;
+    }
+    assert_depends_on_none(
+        &graph,
+        "colony-node",
+        &RUNTIMES,
+        "the host is sans-IO and the driver is run by the server or the simulator",
+    );
+    assert_depends_on_none(
+        &graph,
+        "colony-node",
+        &["colony-sim"],
+        "the simulator runs the node, not the other way round",
     );
 }
 
 #[test]
-fn the_generated_tests_run_the_product_and_the_generator_does_not() {
+fn the_verification_crates_do_not_depend_on_the_code_they_judge() {
     let graph = graph();
-    let generated = closure(&graph.any, "colony-generated-tests");
+    let products = product_packages();
+    let products: Vec<&str> = products.iter().map(String::as_str).collect();
+    for judge in ["colony-model", "colony-testgen"] {
+        let closure = closure(&graph.any, judge);
+        let found: Vec<&&str> = products.iter().filter(|p| closure.contains(**p)).collect();
+        assert!(
+            found.is_empty(),
+            "{judge} depends on {found:?}: expectations must come from the model, not the code"
+        );
+    }
     assert!(
-        generated.contains("colony"),
+        closure(&graph.any, "colony-generated-tests").contains("colony-core"),
         "the generated tests run the core"
-    );
-    let generator = closure(&graph.any, "colony-testgen");
-    assert!(
-        !generator.contains("colony"),
-        "colony-testgen depends on colony: expectations must come from the model, not the code"
     );
 }

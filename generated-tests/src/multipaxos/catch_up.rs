@@ -3,8 +3,8 @@
 
 use super::spec::{ballot_of, entry, CELL_SIZES};
 use crate::walk::{self, ensure_eq, walk, Label, Receiver, Scenario, TableWalker};
-use colony::group::NodeId;
-use colony::multipaxos::{Config, Durable, Envelope, Input, Message, Ready, Replica, Slot};
+use colony_core::group::NodeId;
+use colony_core::multipaxos::{Config, Durable, Envelope, Input, Message, Ready, Replica, Slot};
 
 /// A message replica 1 may hear while catching up, as the generator writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 //!   are all prefixes of one log, [`SimCell::history`] (this also checks `Agreement` as far as
 //!   replicas learned it);
 //! - every decided command is one a client proposed, decided at most once;
-//! - a replica applies each slot once, in order ([`colony::multipaxos::Ready`]'s contract), and
+//! - a replica applies each slot once, in order ([`colony_core::multipaxos::Ready`]'s contract), and
 //!   its state after each slot is the state of the serial execution of the history's prefix
 //!   (compared by digest), also after a crash, when it rebuilds its state from its disk;
 //! - every result a client was given is the result its transaction has in that serial
@@ -28,10 +28,10 @@
 //! decided log after it.
 
 use crate::network::Network;
-use colony::cell::{decode_transaction, encode_transaction, Abort, OperationResult};
-use colony::cell::{StateMachine, Transaction};
-use colony::group::{Envelope, NodeId};
-use colony::multipaxos::{
+use colony_core::cell::{decode_transaction, encode_transaction, Abort, OperationResult};
+use colony_core::cell::{StateMachine, Transaction};
+use colony_core::group::{Envelope, NodeId};
+use colony_core::multipaxos::{
     Command, Config, Durable, Entry, Input, Message, ProposeError, Ready, Replica, Slot,
 };
 use std::collections::BTreeMap;

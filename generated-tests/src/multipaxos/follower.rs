@@ -7,8 +7,8 @@ use super::spec::{
 pub use super::spec::{m1a, m1b, m1bc, m2a, m2b};
 use crate::spec::proposer_of;
 use crate::walk::{self, ensure_eq, walk, Receiver, Scenario, TableWalker};
-use colony::group::NodeId;
-use colony::multipaxos::{
+use colony_core::group::NodeId;
+use colony_core::multipaxos::{
     Config, Durable, Entry, Input, Ready, Replica, Slot, SnapshotTransfer, Vote,
 };
 

@@ -5,9 +5,9 @@ use super::spec::{ballot_of, command, entry, promise, MpMsg};
 pub use super::spec::{m1b, m1bc};
 use crate::spec::proposer_of;
 use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
-use colony::group::{quorum_size, NodeId};
-use colony::multipaxos::Slot;
-use colony::multipaxos::{Config, Durable, Entry, Envelope, Input, Message, Ready, Replica};
+use colony_core::group::{quorum_size, NodeId};
+use colony_core::multipaxos::Slot;
+use colony_core::multipaxos::{Config, Durable, Entry, Envelope, Input, Message, Ready, Replica};
 
 /// What the spec allows once a set of promises is heard: per slot, the values `Phase2a(b, s, v)`
 /// may propose.

@@ -37,8 +37,8 @@
 //! wrongly, never to a step accepted wrongly, as any sequence found is a sequence of spec steps.
 
 use crate::refinement::{BallotRanks, RefinementError, NODES_MAX};
-use colony::group::{Ballot, NodeId};
-use colony::multipaxos::{Command, Entry, Message, Slot, Vote};
+use colony_core::group::{Ballot, NodeId};
+use colony_core::multipaxos::{Command, Entry, Message, Slot, Vote};
 use colony_model::multipaxos::{
     self as tla, Action, Constants, Invariant, Msg, MultiPaxosModel, MultiPaxosState, NO_BALLOT,
     NO_OP, NO_VOTE, SLOTS_MAX,

@@ -3,8 +3,8 @@
 pub use super::spec::m2b;
 use super::spec::{ballot_of, compacted_after_restart, entry, MpMsg};
 use crate::walk::{bit, ensure_eq, walk_with_copies, Replay, Scenario};
-use colony::group::NodeId;
-use colony::multipaxos::{Config, Durable, Input, Message, Ready, Replica, Slot};
+use colony_core::group::NodeId;
+use colony_core::multipaxos::{Config, Durable, Input, Message, Ready, Replica, Slot};
 
 /// Starts replica 1 of a cell of `n` with an empty log and walks every combination of the votes
 /// in `scenario` that delivers each at most `copies_max` times. `applied` lists, for every set

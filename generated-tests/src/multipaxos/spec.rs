@@ -6,8 +6,8 @@
 
 use crate::spec::{ballot, proposer_of};
 use crate::walk::Label;
-use colony::group::{Ballot, NodeId};
-use colony::multipaxos::{
+use colony_core::group::{Ballot, NodeId};
+use colony_core::multipaxos::{
     Command, Config, Durable, Entry, Envelope, HardState, Input, Message, Ready, Replica, Slot,
     Vote,
 };

@@ -5,8 +5,8 @@
 // Each test crate includes this module and uses the helpers its encodings need.
 #![allow(dead_code)]
 
-use colony::codec::CodecError;
-use colony::group::{Ballot, NodeId};
+use colony_core::codec::CodecError;
+use colony_core::group::{Ballot, NodeId};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseResult;

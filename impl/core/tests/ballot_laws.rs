@@ -1,7 +1,7 @@
 //! Ballots order totally, and exactly as (round, proposer) lexicographically: the safety of
 //! Paxos leans on every node comparing ballots the same way.
 
-use colony::group::{Ballot, NodeId};
+use colony_core::group::{Ballot, NodeId};
 use proptest::prelude::*;
 use std::cmp::Ordering;
 

@@ -9,8 +9,8 @@
 mod replica;
 use replica::*;
 
-use colony::group::NodeId;
-use colony::multipaxos::{
+use colony_core::group::NodeId;
+use colony_core::multipaxos::{
     Command, ConfigError, Durable, Entry, Input, Message, Replica, Slot, SnapshotTransfer,
     ENTRY_BYTES_MAX, IN_FLIGHT_BYTES_MAX, LOG_SLOTS_MAX, MESSAGE_BYTES_MAX, READY_BYTES_MAX,
 };

@@ -9,8 +9,8 @@
 mod replica;
 use replica::*;
 
-use colony::group::NodeId;
-use colony::multipaxos::{
+use colony_core::group::NodeId;
+use colony_core::multipaxos::{
     Command, Config, Durable, Entry, HardState, Input, Message, Ready, Replica, Slot,
     CATCH_UP_ENTRIES_MAX, ENTRY_BYTES_MAX, IN_FLIGHT_BYTES_MAX, MESSAGE_BYTES_MAX,
 };
@@ -397,7 +397,7 @@ fn a_command_too_long_or_a_full_queue_is_refused_and_nothing_is_queued() {
         "2 commands are waiting for a slot already (pending_commands_max)"
     );
     assert_eq!(leader.pending_count(), 2);
-    let too_long = Command(vec![0; colony::multipaxos::COMMAND_BYTES_MAX + 1]);
+    let too_long = Command(vec![0; colony_core::multipaxos::COMMAND_BYTES_MAX + 1]);
     assert!(leader.propose(too_long).is_err());
     assert_eq!(leader.pending_count(), 2);
 }

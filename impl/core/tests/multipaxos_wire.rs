@@ -10,9 +10,9 @@
 #[macro_use]
 mod common;
 
-use colony::codec::CodecError;
-use colony::group::{Ballot, NodeId};
-use colony::multipaxos::{
+use colony_core::codec::CodecError;
+use colony_core::group::{Ballot, NodeId};
+use colony_core::multipaxos::{
     decode_hard_state, decode_message, decode_snapshot_header, decode_vote, encode_hard_state,
     encode_message, encode_snapshot_header, encode_vote, Command, Entry, HardState, Message, Slot,
     SnapshotError, SnapshotHeader, Vote, WireError, CATCH_UP_ENTRIES_MAX, COMMAND_BYTES_MAX,

@@ -7,12 +7,12 @@
 #[macro_use]
 mod common;
 
-use colony::cell::{
+use colony_core::cell::{
     decode_transaction, encode_transaction, Abort, Condition, ConditionFailure, Key, Operation,
     OperationFailure, OperationResult, Place, StateMachine, Transaction, TransactionError, Value,
     WireError, FORMAT_VERSION, KEYS_MAX, OPERATIONS_MAX, VALUE_BYTES_MAX,
 };
-use colony::codec::CodecError;
+use colony_core::codec::CodecError;
 use common::{garbage, prefixes_refused, refused_or_canonical, round_trip};
 use num_bigint::BigInt;
 use proptest::collection::vec;

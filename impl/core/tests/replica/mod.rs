@@ -5,8 +5,8 @@
 // Each test crate includes this module and uses the helpers its tests need.
 #![allow(dead_code)]
 
-use colony::group::{Ballot, NodeId};
-use colony::multipaxos::{
+use colony_core::group::{Ballot, NodeId};
+use colony_core::multipaxos::{
     Command, Config, Durable, Entry, HardState, Input, Message, Ready, Replica, Slot, Vote,
 };
 use std::collections::BTreeMap;

@@ -10,9 +10,9 @@
 #[macro_use]
 mod common;
 
-use colony::codec::CodecError;
-use colony::group::NodeId;
-use colony::paxos::{
+use colony_core::codec::CodecError;
+use colony_core::group::NodeId;
+use colony_core::paxos::{
     decode_hard_state, decode_message, encode_hard_state, encode_message, HardState, Message,
     Value, Vote, WireError, FORMAT_VERSION, VALUE_BYTES_MAX,
 };

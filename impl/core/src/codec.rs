@@ -13,7 +13,9 @@
 //! messages and hard state), [`crate::multipaxos`] (its messages, hard state, votes and snapshot
 //! headers) and [`crate::cell`] (its transactions). A module's version byte must increase with any
 //! change to the encoding of any of its items, so that a node reading bytes written by another
-//! version of Colony refuses them instead of misreading them.
+//! version of Colony refuses them instead of misreading them. The node's storage records
+//! (`colony-node`) use the same two functions, so that what a node keeps on disk is held to the
+//! same strictness as what it sends.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -55,7 +57,7 @@ pub enum CodecError {
 
 /// `version`, then `item`, once `check` accepts the item (its bounds), so that nothing is
 /// written that [`decode`] would refuse.
-pub(crate) fn encode<T, E>(
+pub fn encode<T, E>(
     version: u8,
     item: &T,
     check: impl Fn(&T) -> Result<(), E>,
@@ -75,11 +77,7 @@ fn write<T: Serialize + ?Sized>(version: u8, item: &T) -> Result<Vec<u8>, CodecE
 
 /// Decodes an item written by [`encode`] with `version`, and refuses it unless `check` accepts
 /// it and `bytes` are its one encoding.
-pub(crate) fn decode<T, E>(
-    version: u8,
-    bytes: &[u8],
-    check: impl Fn(&T) -> Result<(), E>,
-) -> Result<T, E>
+pub fn decode<T, E>(version: u8, bytes: &[u8], check: impl Fn(&T) -> Result<(), E>) -> Result<T, E>
 where
     T: Serialize + DeserializeOwned,
     E: From<CodecError>,

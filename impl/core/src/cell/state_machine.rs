@@ -3,10 +3,11 @@
 use super::transaction::{integer_size_bytes, Condition, Key, Operation, Transaction, Value};
 use super::{TransactionError, KEYS_MAX, VALUE_BYTES_MAX};
 use num_bigint::BigInt;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The result of one operation of a committed transaction.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OperationResult {
     /// A read: the value, or `None` if the key was absent.
     Read(Option<Value>),
@@ -19,7 +20,7 @@ pub enum OperationResult {
 }
 
 /// Why a condition failed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error, Serialize, Deserialize)]
 pub enum ConditionFailure {
     /// `Exists` or `Equals` found no value.
     #[error("key {key} is absent")]
@@ -48,7 +49,7 @@ pub enum ConditionFailure {
 }
 
 /// Why an operation failed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error, Serialize, Deserialize)]
 pub enum OperationFailure {
     /// An increment of a key holding bytes or a boolean.
     #[error("cannot increment key {key}: it holds {found}, not an integer")]
@@ -75,7 +76,7 @@ pub enum OperationFailure {
 
 /// Why a transaction changed nothing. Every replica returns the same `Abort` for the same
 /// transaction applied to the same state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error, Serialize, Deserialize)]
 pub enum Abort {
     /// The transaction's shape is past a bound (see [`Transaction::validate`]).
     #[error("malformed transaction: {0}")]
@@ -138,6 +139,12 @@ impl StateMachine {
         }
         self.commit(writes);
         Ok(results)
+    }
+
+    /// A state machine holding exactly `store`, for decoding a snapshot, whose decoder has
+    /// checked every key and value against the bounds.
+    pub(super) fn from_store(store: BTreeMap<Key, Value>) -> Self {
+        StateMachine { store }
     }
 
     /// The value of a key, if present.
@@ -316,21 +323,21 @@ impl<'a> Pending<'a> {
 /// 64-bit FNV-1a, written out because its definition is fixed forever, where std's hashers may
 /// change between Rust versions. Every item is written with its length or a type tag first, so
 /// that different states cannot feed the hash the same bytes.
-struct Fnv1a(u64);
+pub(super) struct Fnv1a(pub(super) u64);
 
 impl Fnv1a {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Fnv1a(0xcbf2_9ce4_8422_2325)
     }
 
-    fn write(&mut self, bytes: &[u8]) {
+    pub(super) fn write(&mut self, bytes: &[u8]) {
         for byte in bytes {
             self.0 ^= u64::from(*byte);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
 
-    fn write_bytes(&mut self, bytes: &[u8]) {
+    pub(super) fn write_bytes(&mut self, bytes: &[u8]) {
         // A usize always fits in a u64 on the platforms Rust supports.
         self.write(&u64::try_from(bytes.len()).unwrap_or(u64::MAX).to_le_bytes());
         self.write(bytes);

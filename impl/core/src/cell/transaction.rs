@@ -88,7 +88,7 @@ pub struct Transaction {
 }
 
 /// Where in a transaction a key or value past its bound is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Place {
     /// The condition of this index.
     Condition(usize),
@@ -97,7 +97,7 @@ pub enum Place {
 }
 
 /// Why a transaction's shape is refused: a count or a size past its bound.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error, Serialize, Deserialize)]
 pub enum TransactionError {
     /// More than [`CONDITIONS_MAX`] conditions.
     #[error("{count} conditions are more than the bound of {max} (CONDITIONS_MAX)")]

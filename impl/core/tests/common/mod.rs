@@ -1,6 +1,7 @@
 //! The checks every encoding of Colony must pass, written once: the single-decree and Multi-Paxos
-//! wire formats and the cell's transactions each implement [`Encoded`] for their items, and their
-//! tests call these helpers on them, so that what is asked of one encoding is asked of all.
+//! wire formats and the cell's items (transactions, commands, replies, whole states) each
+//! implement [`Encoded`] for their items, and their tests call these helpers on them, so that what
+//! is asked of one encoding is asked of all.
 
 // Each test crate includes this module and uses the helpers its encodings need.
 #![allow(dead_code)]

@@ -10,6 +10,11 @@
 //!   implementations every test runs against one conformance suite: the files of a real node
 //!   ([`storage::FileStorage`]), memory ([`storage::MemoryStorage`]) and a simulated disk that
 //!   loses unsynced writes, tears the last write and flips bits ([`storage::SimStorage`]).
+//! - [`host`]: the sans-IO host of many cells. Idle cells are compact records, a bounded number
+//!   are active, quiescent cells are not ticked, nodes ping each other once per pair, and
+//!   every message and reply waits for the batch it depends on to be durable.
+//! - [`driver`]: the one piece of code that carries out a host's output over a storage and a
+//!   transport, in the order the output states.
 //!
 //! **Architecture invariant:** this crate uses no async runtime (checked by
 //! `xtask/tests/architecture.rs`): what it does is called by whatever runs the node, the
@@ -18,6 +23,8 @@
 #![deny(missing_docs)]
 
 mod cell_id;
+pub mod driver;
+pub mod host;
 pub mod limits;
 pub mod storage;
 

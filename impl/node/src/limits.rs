@@ -29,3 +29,13 @@ pub const CLOSED_SEGMENTS_MAX: usize = 2;
 /// memory a batch holds and the work one sync does; the host starts a new batch when one is
 /// full.
 pub const BATCH_WRITES_MAX: usize = 65_536;
+
+/// The most frames one release delivers to the node itself in a row (a replica sends to every
+/// member, itself too). The protocol answers each with a bounded amount of work and the chain
+/// ends; the bound turns a loop, which would be a bug, into a clear failure.
+pub const LOCAL_DELIVERIES_MAX: usize = 1_000_000;
+
+/// The most rounds of append, sync and release one flush of the driver runs. Each round's sync
+/// releases what waited for it, which may write again (a vote answering a released proposal to
+/// this node itself); the chain is short, and the bound turns a loop into a clear failure.
+pub const FLUSH_ROUNDS_MAX: usize = 1000;

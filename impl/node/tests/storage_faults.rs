@@ -179,7 +179,7 @@ fn a_failed_sync_poisons_the_storage() {
 #[test]
 fn a_flipped_bit_in_the_simulated_log_is_never_silently_skipped() {
     // Flip each bit of a small synced log in turn: every flip is a corrupt cell, a damaged log,
-    // or (in the log's last frame only) a torn tail; never a silent change of a vote.
+    // or harmless (a batch end's payload); never a torn tail cut off, never a changed vote.
     let batches = [
         vec![create(1), create(2)],
         vec![vote(1, 1, 1, "a"), vote(2, 1, 1, "b")],
@@ -192,7 +192,7 @@ fn a_flipped_bit_in_the_simulated_log_is_never_silently_skipped() {
     }
     let bits = clean.len_bytes() * 8;
     let expected = clean.recover().expect("recovers");
-    let (mut corrupt, mut damaged, mut torn) = (0, 0, 0);
+    let (mut corrupt, mut damaged) = (0, 0);
     for bit in 0..bits {
         let mut storage = SimStorage::new(4, SimFaults::default());
         storage.recover().expect("recovers");
@@ -210,11 +210,7 @@ fn a_flipped_bit_in_the_simulated_log_is_never_silently_skipped() {
                 }
             }
             Ok(recovered) if recovered.truncated_bytes > 0 => {
-                torn += 1;
-                assert!(
-                    bit >= bits - 8 * 64,
-                    "bit {bit} of {bits} read as a torn tail"
-                );
+                panic!("bit {bit} of {bits} was read as a torn tail and cut off");
             }
             Ok(recovered) => {
                 // The flip hit a batch end's payload before the tail: the batch still ends
@@ -223,8 +219,5 @@ fn a_flipped_bit_in_the_simulated_log_is_never_silently_skipped() {
             }
         }
     }
-    assert!(
-        corrupt > 0 && damaged > 0 && torn > 0,
-        "{corrupt} {damaged} {torn}"
-    );
+    assert!(corrupt > 0 && damaged > 0, "{corrupt} {damaged}");
 }

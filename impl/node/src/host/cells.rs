@@ -573,6 +573,14 @@ impl Cells {
         }
     }
 
+    pub(crate) fn state(&self, cell: CellId) -> Option<(Slot, CellState)> {
+        if let Some(active) = self.active.get(&cell) {
+            return Some((active.applied, active.state.clone()));
+        }
+        let record = self.records.get(&cell)?;
+        Some((record.applied, decode_state(&record.state).ok()?))
+    }
+
     pub(crate) fn digest(&mut self, cell: CellId) -> Option<(Slot, u64)> {
         if let Some(active) = self.active.get(&cell) {
             return Some((active.applied, active.state.digest()));

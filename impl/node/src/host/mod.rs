@@ -362,6 +362,11 @@ impl Host {
         self.cells.digest(cell)
     }
 
+    /// A copy of a cell's state machine and the slot it is applied through, for checks.
+    pub fn cell_state(&self, cell: CellId) -> Option<(Slot, colony_core::cell::CellState)> {
+        self.cells.state(cell)
+    }
+
     fn on_create(&mut self, cell: CellId, members: Vec<NodeId>) {
         if colony_core::group::check_members(self.config.node, &members).is_err() {
             return;

@@ -16,13 +16,17 @@
 //! its end, so that a batch is recovered whole or not at all; what follows the last end is a
 //! batch that was never synced (or only in part) and is cut off.
 //!
-//! **Torn tail or corruption.** A bad frame with nothing after it (the log ends, or only zeros
-//! follow) is a torn last write: it is cut off. A bad frame with data after it was followed by
-//! later writes, so it had been written whole once: that is corruption. A damaged payload names
-//! its cell (its header is intact); a damaged header names none, and recovery stops with
-//! [`super::StorageError::LogDamaged`] rather than guess which cells lost what. One limit
-//! remains, as in every log without redundant headers: a bit flipped in the very last frame of
-//! the log (the end of the last batch) looks like a torn write, and that batch is cut off.
+//! **Torn tail or corruption.** A write torn by a crash leaves a prefix of what was written:
+//! a header cut short, or a frame whose payload runs past the end of the log (or into the zeros
+//! after it). That is cut off, with the rest of its batch. A frame that is whole but fails its
+//! checksum was not torn: it had been written whole, and something damaged it since. That is
+//! corruption, wherever it is, the last frame of the log included: a damaged payload names its
+//! cell (its header is intact) and recovery goes on; a damaged header names no cell, and
+//! recovery stops with [`super::StorageError::LogDamaged`] rather than guess which cells lost
+//! what. A damaged batch end still ends its batch (its header says what it was). So a flipped
+//! bit is never mistaken for a torn write and silently cut off with the votes it held; a disk
+//! that reorders the sectors of one write could make a torn write look damaged, which errs the
+//! safe way: the cell refuses to serve and is repaired from its peers.
 
 use super::{Corruption, RecordPosition, StorageError, Write};
 use crate::limits::RECORD_BYTES_MAX;
@@ -225,7 +229,6 @@ pub(crate) fn scan(bytes: &[u8], segment: u64) -> Result<Scan, StorageError> {
             }
         });
         match record {
-            Err(_) if nothing_after(end) => break,
             Err(_) if cell == CellId::RESERVED => {
                 // A damaged batch end: the header says it was one, so the batch still ends
                 // here; its writes count, since it had been synced (later writes follow).

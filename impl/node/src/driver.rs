@@ -106,6 +106,11 @@ impl<S: Storage, T: Transport> Driver<S, T> {
         &mut self.host
     }
 
+    /// The storage (the simulator reaches its simulated disk through it to inject faults).
+    pub fn storage(&mut self) -> &mut S {
+        &mut self.storage
+    }
+
     /// The transport.
     pub fn transport(&mut self) -> &mut T {
         &mut self.transport

@@ -73,7 +73,7 @@ impl HostConfig {
 }
 
 /// What one node sends another: a cell's message, a snapshot, or a ping.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Frame {
     /// A protocol message of one cell.
     Cell {
@@ -133,7 +133,7 @@ pub enum Input {
 }
 
 /// What a client is told.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// The cell applied the request (or had, and this is the remembered reply).
     Reply(Reply),
@@ -159,7 +159,7 @@ pub enum Outcome {
 }
 
 /// A reply to a client's request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientReply {
     /// The cell.
     pub cell: CellId,

@@ -1,0 +1,250 @@
+//! `colony-sim`: runs the simulator on one seed or a campaign of seeds.
+//!
+//! ```text
+//! colony-sim --seeds 200                # seeds 0..200, a progress bar, one summary line
+//! colony-sim --seed 17                  # one seed, its trace hash
+//! colony-sim --seeds 50 --adya auto     # and check each history with adya, when installed
+//! ```
+//!
+//! Exit status 1 when any run found a violation; each failing seed prints the one command that
+//! replays it.
+
+use clap::Parser;
+use colony_sim::{FaultCounts, Options};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "colony-sim",
+    about = "Deterministic simulation of whole Colony nodes"
+)]
+struct Args {
+    /// Run seeds `first-seed .. first-seed + N`.
+    #[arg(long, conflicts_with = "seed")]
+    seeds: Option<u64>,
+    /// The first seed of a campaign.
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// Run this one seed and print its trace hash.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Transactions per seed.
+    #[arg(long, default_value_t = Options::default().transactions)]
+    transactions: u64,
+    /// Nodes in the cluster (cells have three members each).
+    #[arg(long, default_value_t = Options::default().nodes)]
+    nodes: u8,
+    /// Cells.
+    #[arg(long, default_value_t = Options::default().cells)]
+    cells: u64,
+    /// Clients running transactions at once.
+    #[arg(long, default_value_t = Options::default().clients)]
+    clients: usize,
+    /// Run without faults.
+    #[arg(long)]
+    no_faults: bool,
+    /// Check each history with adya too: `auto` uses `adya` from PATH when it is there and
+    /// says so when it is not; a path uses that binary and fails when it cannot run it.
+    #[arg(long)]
+    adya: Option<String>,
+    /// Where to write each seed's history in Elle's format (a folder), for adya or for a
+    /// reader. Failing seeds' histories are always written to `target/sim/`.
+    #[arg(long)]
+    histories: Option<PathBuf>,
+}
+
+fn adya_binary(choice: &Option<String>) -> Result<Option<PathBuf>, String> {
+    match choice.as_deref() {
+        None => Ok(None),
+        Some("auto") => {
+            let found = Command::new("adya").arg("--version").output();
+            match found {
+                Ok(output) if output.status.success() => Ok(Some(PathBuf::from("adya"))),
+                _ => {
+                    eprintln!("colony-sim: adya is not on PATH (cargo install adya); histories are checked by the simulator alone");
+                    Ok(None)
+                }
+            }
+        }
+        Some(path) => {
+            let path = PathBuf::from(path);
+            match Command::new(&path).arg("--version").output() {
+                Ok(output) if output.status.success() => Ok(Some(path)),
+                Ok(output) => Err(format!(
+                    "{} --version failed: {}",
+                    path.display(),
+                    String::from_utf8_lossy(&output.stderr)
+                )),
+                Err(e) => Err(format!("cannot run {}: {e}", path.display())),
+            }
+        }
+    }
+}
+
+/// Checks `history` (Elle JSON lines, written to `file`) with adya for strict serializability;
+/// the violations it reports.
+fn run_adya(adya: &PathBuf, file: &PathBuf) -> Vec<String> {
+    let output = Command::new(adya)
+        .args(["check", "-m", "list-append", "-c", "strict-serializable"])
+        .arg(file)
+        .output();
+    match output {
+        Ok(output) => match output.status.code() {
+            Some(0) => Vec::new(),
+            Some(1) => vec![format!(
+                "adya: not strict serializable: {}",
+                String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .take(20)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )],
+            // 2: unknown (no dependencies inferred, or a timeout): not a violation, but said.
+            Some(2) => {
+                eprintln!(
+                    "colony-sim: adya could not decide {}: {}",
+                    file.display(),
+                    String::from_utf8_lossy(&output.stdout).trim()
+                );
+                Vec::new()
+            }
+            _ => vec![format!(
+                "adya failed on {}: {}",
+                file.display(),
+                String::from_utf8_lossy(&output.stderr)
+            )],
+        },
+        Err(e) => vec![format!("cannot run adya: {e}")],
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let options = Options {
+        nodes: args.nodes,
+        cells: args.cells,
+        clients: args.clients,
+        transactions: args.transactions,
+        faults: !args.no_faults,
+        ..Options::default()
+    };
+    if options.nodes < 3 || options.cells == 0 || options.clients == 0 {
+        eprintln!("colony-sim: need at least 3 nodes, 1 cell and 1 client");
+        return ExitCode::from(2);
+    }
+    let adya = match adya_binary(&args.adya) {
+        Ok(adya) => adya,
+        Err(e) => {
+            eprintln!("colony-sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let seeds: Vec<u64> = match (args.seed, args.seeds) {
+        (Some(seed), _) => vec![seed],
+        (None, Some(n)) => (args.first_seed..args.first_seed + n).collect(),
+        (None, None) => (args.first_seed..args.first_seed + 10).collect(),
+    };
+    let progress = indicatif::ProgressBar::new(seeds.len() as u64);
+    if args.seed.is_some() {
+        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} seeds, {elapsed} elapsed, about {eta} left {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut totals = FaultCounts::default();
+    let (mut transactions, mut committed, mut failed, mut unknown) = (0u64, 0u64, 0u64, 0u64);
+    let mut simulated_ms = 0u64;
+    let mut violations = 0u64;
+    let mut failing = Vec::new();
+    let mut lagging = 0u64;
+    let adya_runs = std::cell::Cell::new(0u64);
+    for &seed in &seeds {
+        let report = colony_sim::run(seed, &options);
+        let mut found = report.violations.clone();
+        let history = report.history.to_jsonl();
+        let folder = args
+            .histories
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("target/sim"));
+        let file = folder.join(format!("seed-{seed}.jsonl"));
+        if args.histories.is_some() || adya.is_some() {
+            if let Err(e) =
+                std::fs::create_dir_all(&folder).and_then(|()| std::fs::write(&file, &history))
+            {
+                eprintln!("colony-sim: cannot write {}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        }
+        if let Some(adya) = &adya {
+            found.extend(run_adya(adya, &file));
+            adya_runs.set(adya_runs.get() + 1);
+        }
+        let (ok, fail, info) = report.history.counts();
+        transactions += ok + fail + info;
+        committed += ok;
+        failed += fail;
+        unknown += info;
+        simulated_ms += report.simulated_ms;
+        lagging += report.lagging_replicas;
+        totals.add(&report.faults);
+        if args.seed.is_some() {
+            println!("seed {seed}: trace hash {:016x}", report.trace_hash);
+        }
+        if !found.is_empty() {
+            violations += found.len() as u64;
+            failing.push(seed);
+            let _ = std::fs::create_dir_all("target/sim")
+                .and_then(|()| std::fs::write(format!("target/sim/seed-{seed}.jsonl"), &history));
+            progress.suspend(|| {
+                eprintln!("seed {seed}: {} violation(s):", found.len());
+                for v in found.iter().take(10) {
+                    eprintln!("  {v}");
+                }
+                eprintln!(
+                    "  history: target/sim/seed-{seed}.jsonl; replay: cargo run --release -p colony-sim -- --seed {seed}{}",
+                    if options.faults { "" } else { " --no-faults" }
+                );
+            });
+        }
+        progress.set_message(format!("{violations} violation(s)"));
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    let f = totals;
+    println!(
+        "seeds: {} ({}..{}), transactions: {transactions} (committed {committed}, failed {failed}, \
+         unknown {unknown}), simulated time: {:.1} s, faults: lost frames {}, duplicated {}, \
+         partitioned {} in {} partitions, crashes {} (lost writes {}, torn {}), bit flips {}, \
+         sync failures {}, corrupt cells {}, refused restarts {}; lagging replicas at the end: \
+         {lagging}; adya: {}; violations: {violations}",
+        seeds.len(),
+        seeds.first().copied().unwrap_or(0),
+        seeds.last().map_or(0, |s| s + 1),
+        simulated_ms as f64 / 1000.0,
+        f.lost_frames,
+        f.duplicated_frames,
+        f.partitioned_frames,
+        f.partitions,
+        f.crashes,
+        f.lost_writes,
+        f.torn_writes,
+        f.bit_flips,
+        f.sync_failures,
+        f.corrupt_cells,
+        f.refused_restarts,
+        if adya.is_some() {
+            format!("{} histories checked", adya_runs.get())
+        } else {
+            "not run".to_string()
+        },
+    );
+    if !failing.is_empty() {
+        println!("failing seeds: {failing:?}");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}

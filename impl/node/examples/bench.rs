@@ -195,10 +195,22 @@ fn memory(cells: u64) {
     );
 }
 
+/// Recovery of `cells` cells, each created and holding one vote: once with the default
+/// segments (the log holds nearly everything: no checkpoint yet), once with 8 MiB segments
+/// (checkpoints folded nearly everything into the embedded store).
 fn recovery(cells: u64) {
+    for (label, segment_bytes) in [
+        ("from the log", colony_node::limits::SEGMENT_BYTES_TARGET),
+        ("from the store", 8 * 1024 * 1024),
+    ] {
+        recovery_with(cells, label, segment_bytes);
+    }
+}
+
+fn recovery_with(cells: u64, label: &str, segment_bytes: u64) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     {
-        let mut storage = FileStorage::open(dir.path()).expect("opens");
+        let mut storage = FileStorage::open_with(dir.path(), segment_bytes).expect("opens");
         storage.recover().expect("recovers");
         for chunk in (0..cells).collect::<Vec<_>>().chunks(10_000) {
             let batch: Vec<Write> = chunk
@@ -228,15 +240,16 @@ fn recovery(cells: u64) {
         .unwrap_or(0)
         + std::fs::metadata(dir.path().join("cells.redb")).map_or(0, |m| m.len());
     let start = Instant::now();
-    let mut storage = FileStorage::open(dir.path()).expect("opens");
+    let mut storage = FileStorage::open_with(dir.path(), segment_bytes).expect("opens");
     let recovered = storage.recover().expect("recovers");
     let read = start.elapsed();
+    let segments = std::fs::read_dir(dir.path().join("wal")).map_or(0, Iterator::count);
     let count = recovered.cells.len();
     let host = Host::new(HostConfig::new(NodeId(1), 1), recovered);
     let total = start.elapsed();
     println!(
-        "recovery of {count} cells ({:.0} MiB of log and store on disk): storage {:.2} s, \
-         host {:.2} s, {:.2} s in all ({} cells in the host)",
+        "recovery of {count} cells {label} ({:.0} MiB of log and store, {segments} segment(s) \
+         left): storage {:.2} s, host {:.2} s, {:.2} s in all ({} cells in the host)",
         wal_bytes as f64 / (1024.0 * 1024.0),
         read.as_secs_f64(),
         (total - read).as_secs_f64(),

@@ -30,5 +30,6 @@ pub mod multipaxos;
 pub mod network;
 pub mod proposer;
 pub mod refinement;
+pub mod session;
 pub mod spec;
 pub mod walk;

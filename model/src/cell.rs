@@ -10,7 +10,14 @@
 //! the first that fails aborts it, and an aborted transaction changes nothing. An increment of an
 //! absent key treats it as 0; of a key holding bytes or a boolean, it fails. A delete of an absent
 //! key succeeds.
+//!
+//! Sessions ([`Cell`], [`Cell::apply`]) are modelled over the same universe with a table of
+//! [`SESSIONS_MAX`] sessions and an expiry of [`EXPIRY_MS`], written from the rules the
+//! implementation documents (the Raft dissertation's §6.3 as `impl/core/src/cell/mod.rs` states
+//! it), as plainly as possible: expiry scans every session, eviction looks for the smallest
+//! (activity, client) pair.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The keys of the universe: `a` and `b`.
@@ -152,6 +159,125 @@ pub fn apply(state: State, transaction: &Transaction) -> Outcome {
     Outcome::Committed(results, after)
 }
 
+/// The most sessions the model's cell keeps.
+pub const SESSIONS_MAX: usize = 2;
+
+/// A session idle for more than this, by the cell's clock, is dropped.
+pub const EXPIRY_MS: u64 = 10;
+
+/// A client's id.
+pub type Client = u64;
+
+/// A command of the log: a client's request stamped with the proposing node's clock.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Command {
+    /// The client.
+    pub client: Client,
+    /// Its sequence number, from 1.
+    pub sequence: u64,
+    /// The proposing node's clock.
+    pub now_ms: u64,
+    /// What to apply.
+    pub transaction: Transaction,
+}
+
+/// What the cell answers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Reply {
+    /// The transaction was applied once, with this outcome (for a retry, the remembered one).
+    Done(Outcome),
+    /// No session, and not the client's first request.
+    SessionExpired,
+    /// Below the session's last sequence number, which it carries.
+    Stale(u64),
+    /// More than one past the session's last sequence number, which it carries.
+    SequenceGap(u64),
+}
+
+/// What the cell remembers of one client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Session {
+    /// The last sequence number applied.
+    pub last: u64,
+    /// The cell's clock when the session was last active.
+    pub active_ms: u64,
+    /// The outcome of the last request applied.
+    pub reply: Outcome,
+}
+
+/// A cell: its keys, its clock and its sessions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Cell {
+    /// The keys.
+    pub keys: State,
+    /// The largest `now_ms` applied so far.
+    pub clock_ms: u64,
+    /// The sessions, by client.
+    pub sessions: BTreeMap<Client, Session>,
+}
+
+impl Cell {
+    /// Applies one command and returns the reply.
+    ///
+    /// The clock becomes the larger of itself and the command's time; every session idle for
+    /// more than [`EXPIRY_MS`] is dropped. Then: a client with no session opens one with
+    /// sequence 1 (evicting the least recently active session, the smaller client among equals,
+    /// when [`SESSIONS_MAX`] are open), and gets `SessionExpired` for any other sequence; a
+    /// client with a session whose last is `last` gets the remembered reply for `last` (and its
+    /// session becomes active now), `Stale` below it, `SequenceGap` above `last + 1`, and for
+    /// `last + 1` the transaction is applied and its outcome remembered, the session active now.
+    pub fn apply(&mut self, command: &Command) -> Reply {
+        if command.now_ms > self.clock_ms {
+            self.clock_ms = command.now_ms;
+        }
+        let clock = self.clock_ms;
+        self.sessions
+            .retain(|_, session| clock - session.active_ms <= EXPIRY_MS);
+        match self.sessions.get(&command.client).cloned() {
+            None if command.sequence == 1 => {
+                if self.sessions.len() == SESSIONS_MAX {
+                    let oldest = self
+                        .sessions
+                        .iter()
+                        .map(|(&client, session)| (session.active_ms, client))
+                        .min()
+                        .map(|(_, client)| client);
+                    if let Some(client) = oldest {
+                        self.sessions.remove(&client);
+                    }
+                }
+                self.run(command)
+            }
+            None => Reply::SessionExpired,
+            Some(session) if command.sequence == session.last => {
+                if let Some(session) = self.sessions.get_mut(&command.client) {
+                    session.active_ms = clock;
+                }
+                Reply::Done(session.reply)
+            }
+            Some(session) if command.sequence < session.last => Reply::Stale(session.last),
+            Some(session) if command.sequence > session.last + 1 => {
+                Reply::SequenceGap(session.last)
+            }
+            Some(_) => self.run(command),
+        }
+    }
+
+    fn run(&mut self, command: &Command) -> Reply {
+        let outcome = apply(self.keys, &command.transaction);
+        if let Outcome::Committed(_, after) = &outcome {
+            self.keys = *after;
+        }
+        let session = Session {
+            last: command.sequence,
+            active_ms: self.clock_ms,
+            reply: outcome.clone(),
+        };
+        self.sessions.insert(command.client, session);
+        Reply::Done(outcome)
+    }
+}
+
 /// `a` or `b`.
 pub fn key_name(k: Key) -> char {
     char::from(b'a' + k)
@@ -199,5 +325,54 @@ mod tests {
             [Some(Value::Bytes('x')), Some(Value::Int(4))],
         );
         assert_eq!(apply(state, &write_then_read), committed);
+    }
+
+    fn increment_a() -> Transaction {
+        Transaction {
+            conditions: vec![],
+            operations: vec![Operation::Increment(0, 1)],
+        }
+    }
+
+    fn command(client: Client, sequence: u64, now_ms: u64) -> Command {
+        Command {
+            client,
+            sequence,
+            now_ms,
+            transaction: increment_a(),
+        }
+    }
+
+    fn done(n: i64) -> Reply {
+        Reply::Done(Outcome::Committed(
+            vec![OperationResult::Incremented(n)],
+            [Some(Value::Int(n)), None],
+        ))
+    }
+
+    #[test]
+    fn sessions_answer_retries_once_and_expire_by_the_clock() {
+        let mut cell = Cell::default();
+        assert_eq!(cell.apply(&command(1, 1, 0)), done(1));
+        assert_eq!(cell.apply(&command(1, 1, 3)), done(1));
+        assert_eq!(cell.keys[0], Some(Value::Int(1)));
+        assert_eq!(cell.apply(&command(1, 3, 3)), Reply::SequenceGap(1));
+        assert_eq!(cell.apply(&command(1, 2, 0)), done(2));
+        assert_eq!(cell.apply(&command(1, 1, 0)), Reply::Stale(2));
+        assert_eq!(cell.clock_ms, 3);
+        assert_eq!(cell.apply(&command(2, 1, 3 + EXPIRY_MS)), done(3));
+        assert_eq!(cell.sessions.len(), 2, "exactly the expiry old: kept");
+        assert_eq!(cell.apply(&command(3, 1, 4 + EXPIRY_MS)), done(4));
+        assert_eq!(cell.sessions.keys().collect::<Vec<_>>(), [&2, &3]);
+        assert_eq!(
+            cell.apply(&command(1, 3, 4 + EXPIRY_MS)),
+            Reply::SessionExpired
+        );
+        assert_eq!(cell.apply(&command(1, 1, 4 + EXPIRY_MS)), done(5));
+        assert_eq!(
+            cell.sessions.keys().collect::<Vec<_>>(),
+            [&1, &3],
+            "2 evicted"
+        );
     }
 }

@@ -28,6 +28,7 @@ pub mod proposer;
 pub mod reachable;
 pub mod render;
 pub mod render_tables;
+pub mod session;
 pub mod tables;
 
 /// One generated test: a combination of deliveries and what the spec says after each.
@@ -112,6 +113,19 @@ pub fn generate() -> (Vec<GeneratedFile>, Vec<Row>) {
         coverage: "n/a: every transaction of the universe".to_string(),
         uncovered: Vec::new(),
     });
+    let (session_groups, sequences) = session::cases();
+    files.push(file(
+        "cell_sessions.rs".to_string(),
+        session::file(&session_groups),
+    ));
+    rows.push(Row {
+        role: "cell sessions",
+        n: 0,
+        combinations: sequences,
+        tests: session_groups.len() as u64,
+        coverage: "n/a: every command sequence of the universe, pruned".to_string(),
+        uncovered: Vec::new(),
+    });
     // Stable: rows of one role and cell size keep the order they were made in.
     rows.sort_by_key(|row| (role_order(row.role), row.n));
     (files, rows)
@@ -134,6 +148,7 @@ fn role_order(role: &str) -> usize {
         "mp catch-up",
         "mp catch-up k1",
         "cell",
+        "cell sessions",
     ]
     .iter()
     .position(|&r| r == role)

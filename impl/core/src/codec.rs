@@ -11,7 +11,7 @@
 //! first variant is this module's [`CodecError`], and whose others name the bound an item
 //! exceeds) and one `encode_<item>` / `decode_<item>` pair per item: [`crate::paxos`] (its
 //! messages and hard state), [`crate::multipaxos`] (its messages, hard state, votes and snapshot
-//! headers) and [`crate::cell`] (its transactions). A module's version byte must increase with any
+//! headers) and [`crate::cell`] (its transactions, commands, replies and whole states). A module's version byte must increase with any
 //! change to the encoding of any of its items, so that a node reading bytes written by another
 //! version of Colony refuses them instead of misreading them. The node's storage records
 //! (`colony-node`) use the same two functions, so that what a node keeps on disk is held to the

@@ -26,6 +26,22 @@ pub enum MicroOp {
         /// What it held.
         list: Option<Vec<u32>>,
     },
+    /// Add 1 to the counter of `cell`, unconditionally: `value` is the new count, once the
+    /// transaction completed. Not idempotent, unlike a conditional append: a retry applied
+    /// twice shows in the final count. Not part of the Elle history.
+    Increment {
+        /// The cell.
+        cell: u64,
+        /// The count after it.
+        value: Option<i64>,
+    },
+    /// Read the counter of `cell` (the final reads only). Not part of the Elle history.
+    Counter {
+        /// The cell.
+        cell: u64,
+        /// The count.
+        value: Option<i64>,
+    },
 }
 
 /// How a transaction ended, as the client knows it.
@@ -67,11 +83,15 @@ pub struct History {
 
 fn micro_ops_json(ops: &[MicroOp], with_reads: bool) -> String {
     let mut out = String::from("[");
-    for (i, op) in ops.iter().enumerate() {
+    let listed = ops
+        .iter()
+        .filter(|op| matches!(op, MicroOp::Append { .. } | MicroOp::Read { .. }));
+    for (i, op) in listed.enumerate() {
         if i > 0 {
             out.push(',');
         }
         match op {
+            MicroOp::Increment { .. } | MicroOp::Counter { .. } => {}
             MicroOp::Append { key, value } => {
                 let _ = write!(out, "[\"append\",{key},{value}]");
             }
@@ -182,6 +202,7 @@ impl History {
                             "key {key}: the committed append of {value} is lost"
                         )),
                     },
+                    MicroOp::Increment { .. } | MicroOp::Counter { .. } => {}
                     MicroOp::Read { key, list } => {
                         let list = list.as_ref().unwrap_or(&empty);
                         let fin = finals.get(key).unwrap_or(&empty);
@@ -233,6 +254,7 @@ impl History {
                         let len = list.as_ref().map_or(0, Vec::len);
                         (*key, len, format!("its read of {len} elements"))
                     }
+                    MicroOp::Increment { .. } | MicroOp::Counter { .. } => continue,
                 };
                 let must_follow = before(key, t.invoked);
                 if seen < must_follow {
@@ -243,6 +265,81 @@ impl History {
                     ));
                 }
             }
+        }
+        violations
+    }
+
+    /// Checks the counters against their final counts (`finals`, per cell): each committed
+    /// increment returned a count no other did, at most the final one; the final count is at
+    /// least the committed increments and at most those and the indeterminate ones (so none
+    /// was applied twice, and none committed was lost); and an increment that began after
+    /// another completed counted higher.
+    pub fn check_counters(&self, finals: &BTreeMap<u64, i64>) -> Vec<String> {
+        let mut violations = Vec::new();
+        // Per cell: the committed increments (completed, invoked, count), and how many were
+        // indeterminate.
+        let mut committed: BTreeMap<u64, Vec<(Instant, Instant, i64)>> = BTreeMap::new();
+        let mut unknown: BTreeMap<u64, i64> = BTreeMap::new();
+        for t in &self.transactions {
+            for op in &t.ops {
+                if let MicroOp::Increment { cell, value } = op {
+                    match (t.completion, value) {
+                        (Completion::Ok, Some(value)) => committed
+                            .entry(*cell)
+                            .or_default()
+                            .push((t.completed, t.invoked, *value)),
+                        (Completion::Ok, None) => violations
+                            .push(format!("cell {cell}: a committed increment has no count")),
+                        (Completion::Info, _) => *unknown.entry(*cell).or_default() += 1,
+                        (Completion::Fail, _) => violations
+                            .push(format!("cell {cell}: an unconditional increment failed")),
+                    }
+                }
+            }
+        }
+        for (cell, &count) in finals {
+            let mut increments = committed.remove(cell).unwrap_or_default();
+            let acked = increments.len() as i64;
+            let unknown = unknown.get(cell).copied().unwrap_or(0);
+            if count < acked || count > acked + unknown {
+                violations.push(format!(
+                    "cell {cell}: the final count is {count}, but {acked} increments committed \
+                     and {unknown} are indeterminate"
+                ));
+            }
+            let values: BTreeSet<i64> = increments.iter().map(|(_, _, v)| *v).collect();
+            if values.len() != increments.len() {
+                violations.push(format!(
+                    "cell {cell}: two committed increments returned one count"
+                ));
+            }
+            if let Some(high) = values.iter().next_back().filter(|v| **v > count) {
+                violations.push(format!(
+                    "cell {cell}: an increment returned {high}, above the final count {count}"
+                ));
+            }
+            increments.sort();
+            let mut highest = Vec::with_capacity(increments.len());
+            let mut running = i64::MIN;
+            for (_, _, value) in &increments {
+                running = running.max(*value);
+                highest.push(running);
+            }
+            for (_, invoked, value) in &increments {
+                let n = increments.partition_point(|(completed, _, _)| completed < invoked);
+                if n > 0 && highest[n - 1] >= *value {
+                    violations.push(format!(
+                        "cell {cell}: an increment invoked at {invoked:?} counted {value}, not \
+                         above one that had completed with {}",
+                        highest[n - 1]
+                    ));
+                }
+            }
+        }
+        for cell in committed.keys() {
+            violations.push(format!(
+                "cell {cell}: increments committed but no final count"
+            ));
         }
         violations
     }
@@ -322,6 +419,45 @@ mod tests {
         );
         let forked = check(vec![read(1, 0, 5, 1, &[11])], &[(1, &[10, 11])]);
         assert!(forked.iter().any(|v| v.contains("prefix")), "{forked:?}");
+    }
+
+    fn increment(
+        at: u64,
+        done: u64,
+        cell: u64,
+        value: Option<i64>,
+        completion: Completion,
+    ) -> Transaction {
+        Transaction {
+            process: 9,
+            invoked: (at, 0),
+            completed: (done, 0),
+            ops: vec![MicroOp::Increment { cell, value }],
+            completion,
+        }
+    }
+
+    #[test]
+    fn counters_catch_a_double_apply_a_loss_and_a_reordering() {
+        let ok = |at, done, v| increment(at, done, 0, Some(v), Completion::Ok);
+        let history = |transactions| History { transactions };
+        let finals = |count| BTreeMap::from([(0u64, count)]);
+        assert!(history(vec![ok(0, 5, 1), ok(6, 9, 2)])
+            .check_counters(&finals(2))
+            .is_empty());
+        let info = increment(0, 5, 0, None, Completion::Info);
+        assert!(history(vec![ok(0, 5, 1), info.clone()])
+            .check_counters(&finals(2))
+            .is_empty());
+        let twice = history(vec![ok(0, 5, 1), ok(6, 9, 3)]).check_counters(&finals(3));
+        assert!(twice.iter().any(|v| v.contains("final count")), "{twice:?}");
+        let lost = history(vec![ok(0, 5, 1), ok(6, 9, 2)]).check_counters(&finals(1));
+        assert!(lost.iter().any(|v| v.contains("final count")), "{lost:?}");
+        let reordered = history(vec![ok(0, 5, 2), ok(6, 9, 1)]).check_counters(&finals(2));
+        assert!(
+            reordered.iter().any(|v| v.contains("not above")),
+            "{reordered:?}"
+        );
     }
 
     #[test]

@@ -206,6 +206,8 @@ pub(crate) struct World {
     delay_ms_max: u64,
     faults: FaultCounts,
     finals: BTreeMap<u64, Vec<u32>>,
+    /// Each cell's counter, read at the end.
+    counters: BTreeMap<u64, i64>,
     finishing: bool,
     /// When the run ends: a little after the final reads, so that followers catch up.
     end_ms: Option<u64>,
@@ -246,6 +248,11 @@ fn bytes_list(bytes: &[u8]) -> Option<Vec<u32>> {
 
 fn key_name(key: u64) -> Key {
     Key(key.to_le_bytes().to_vec())
+}
+
+/// The key of a cell's counter, apart from its lists' keys (which are 8 bytes long).
+fn counter_key(cell: CellId) -> Key {
+    Key([b"n".as_slice(), &cell.0.to_le_bytes()].concat())
 }
 
 impl World {
@@ -299,6 +306,7 @@ impl World {
             delay_ms_max: delay,
             faults: FaultCounts::default(),
             finals: BTreeMap::new(),
+            counters: BTreeMap::new(),
             finishing: false,
             end_ms: None,
             lagging: 0,
@@ -691,6 +699,9 @@ impl World {
                 operations: keys
                     .iter()
                     .map(|k| Operation::Read { key: key_name(*k) })
+                    .chain([Operation::Read {
+                        key: counter_key(cell),
+                    }])
                     .collect(),
             },
         };
@@ -700,6 +711,10 @@ impl World {
                 key: *k,
                 list: None,
             })
+            .chain([MicroOp::Counter {
+                cell: cell.0,
+                value: None,
+            }])
             .collect();
         let target = members(cell, self.options.nodes)[0];
         self.pend(c, cell, request, ops, target, 500);
@@ -745,7 +760,33 @@ impl World {
             *sequence += 1;
             *sequence
         };
-        let (transaction, ops) = if self.rng.random_bool(0.5) {
+        let kind = self.rng.random_range(0..10);
+        let (transaction, ops) = if kind < 2 {
+            (
+                Transaction {
+                    conditions: vec![],
+                    operations: vec![
+                        Operation::Increment {
+                            key: counter_key(cell),
+                            amount: 1.into(),
+                        },
+                        Operation::Read {
+                            key: key_name(first),
+                        },
+                    ],
+                },
+                vec![
+                    MicroOp::Increment {
+                        cell: cell.0,
+                        value: None,
+                    },
+                    MicroOp::Read {
+                        key: first,
+                        list: None,
+                    },
+                ],
+            )
+        } else if kind < 6 {
             (
                 Transaction {
                     conditions: vec![],
@@ -914,6 +955,20 @@ impl World {
         if let Some(results) = &results {
             // Fill the reads in: operation i of the request is micro-op i.
             for (op, result) in pending.ops.iter_mut().zip(results) {
+                if let MicroOp::Increment { value, cell } | MicroOp::Counter { value, cell } = op {
+                    let count = match result {
+                        OperationResult::Incremented(n) => i64::try_from(n).ok(),
+                        OperationResult::Read(None) => Some(0),
+                        OperationResult::Read(Some(Value::Integer(n))) => i64::try_from(n).ok(),
+                        _ => None,
+                    };
+                    if count.is_none() {
+                        self.violations.push(format!(
+                            "cell {cell}: the counter gave {result:?}, not a count"
+                        ));
+                    }
+                    *value = count;
+                }
                 if let MicroOp::Read { list, key } = op {
                     let read = match result {
                         OperationResult::Read(None) => Some(Vec::new()),
@@ -951,12 +1006,20 @@ impl World {
         if self.clients[c].finisher {
             if completion == Completion::Ok {
                 for op in &pending.ops {
-                    if let MicroOp::Read {
-                        key,
-                        list: Some(list),
-                    } = op
-                    {
-                        self.finals.insert(*key, list.clone());
+                    match op {
+                        MicroOp::Read {
+                            key,
+                            list: Some(list),
+                        } => {
+                            self.finals.insert(*key, list.clone());
+                        }
+                        MicroOp::Counter {
+                            cell,
+                            value: Some(count),
+                        } => {
+                            self.counters.insert(*cell, *count);
+                        }
+                        _ => {}
                     }
                 }
             } else {
@@ -1027,6 +1090,8 @@ impl World {
             ));
         }
         let found = self.history.check(&self.finals);
+        self.violations.extend(found);
+        let found = self.history.check_counters(&self.counters);
         self.violations.extend(found);
     }
 }

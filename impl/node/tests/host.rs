@@ -298,3 +298,29 @@ fn a_request_for_an_unknown_cell_is_refused_by_name() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_replica_that_lags_behind_the_snapshots_catches_up_by_one() {
+    fn often(node: NodeId) -> HostConfig {
+        HostConfig {
+            snapshot_interval_slots: 4,
+            ..HostConfig::new(node, 7)
+        }
+    }
+    let mut cluster = Cluster::new(3, often);
+    cluster.create(1);
+    cluster.request(1, increment(10, 1));
+    cluster.crash(NodeId(3));
+    for sequence in 2..=30 {
+        cluster.request(1, increment(10, sequence));
+    }
+    assert!(cluster.node(NodeId(1)).host().metrics().snapshots_taken > 0);
+    cluster.restart(NodeId(3));
+    assert_eq!(incremented(&cluster.request(1, increment(10, 31))), 31);
+    // The leader's heartbeats tell the restarted replica how far the log is decided; it asks,
+    // gets the snapshot and then the entries after it.
+    cluster.tick(20);
+    cluster.assert_replicas_agree(1);
+    let node3 = cluster.node(NodeId(3)).host().metrics();
+    assert!(node3.snapshots_installed > 0, "{node3:?}");
+}

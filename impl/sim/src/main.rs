@@ -219,8 +219,9 @@ fn main() -> ExitCode {
         "seeds: {} ({}..{}), transactions: {transactions} (committed {committed}, failed {failed}, \
          unknown {unknown}), simulated time: {:.1} s, faults: lost frames {}, duplicated {}, \
          partitioned {} in {} partitions, crashes {} (lost writes {}, torn {}), bit flips {}, \
-         sync failures {}, corrupt cells {}, refused restarts {}; lagging replicas at the end: \
-         {lagging}; adya: {}; violations: {violations}",
+         sync failures {}, corrupt cells {}, refused restarts {}; snapshots taken {}, installed \
+         from a peer {}; lagging replicas at the end: {lagging}; adya: {}; violations: \
+         {violations}",
         seeds.len(),
         seeds.first().copied().unwrap_or(0),
         seeds.last().map_or(0, |s| s + 1),
@@ -236,6 +237,8 @@ fn main() -> ExitCode {
         f.sync_failures,
         f.corrupt_cells,
         f.refused_restarts,
+        f.snapshots_taken,
+        f.snapshots_installed,
         if adya.is_some() {
             format!("{} histories checked", adya_runs.get())
         } else {

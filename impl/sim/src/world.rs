@@ -70,6 +70,10 @@ pub struct FaultCounts {
     pub corrupt_cells: u64,
     /// Restarts refused because the log was damaged where no cell can be named.
     pub refused_restarts: u64,
+    /// Snapshots nodes took of their cells (not a fault: what the faults met).
+    pub snapshots_taken: u64,
+    /// Snapshots nodes installed from a peer.
+    pub snapshots_installed: u64,
 }
 
 impl FaultCounts {
@@ -86,6 +90,8 @@ impl FaultCounts {
         self.sync_failures += other.sync_failures;
         self.corrupt_cells += other.corrupt_cells;
         self.refused_restarts += other.refused_restarts;
+        self.snapshots_taken += other.snapshots_taken;
+        self.snapshots_installed += other.snapshots_installed;
     }
 }
 
@@ -223,11 +229,17 @@ fn members(cell: CellId, nodes: u8) -> Vec<NodeId> {
         .collect()
 }
 
+/// A node's configuration: its timers from the seed, and snapshots far more often than a real
+/// node takes them (every 4 to 64 decided slots, drawn per seed), so that every run compacts,
+/// recovers from snapshots and sends them to replicas that lag.
 fn host_config(node: NodeId, seed: u64) -> HostConfig {
-    HostConfig::new(
-        node,
-        seed ^ u64::from(node.0).wrapping_mul(0x2545_F491_4F6C_DD1D),
-    )
+    HostConfig {
+        snapshot_interval_slots: 4 << (seed % 5),
+        ..HostConfig::new(
+            node,
+            seed ^ u64::from(node.0).wrapping_mul(0x2545_F491_4F6C_DD1D),
+        )
+    }
 }
 
 fn list_bytes(list: &[u32]) -> Vec<u8> {
@@ -603,6 +615,8 @@ impl World {
         "crash".hash(&mut self.trace);
         n.hash(&mut self.trace);
         self.faults.crashes += 1;
+        let mut driver = driver;
+        self.count_snapshots(driver.host().metrics());
         let mut disk = driver.into_storage();
         let before = disk.counts();
         disk.crash();
@@ -1052,7 +1066,18 @@ impl World {
         self.start_next(c, think);
     }
 
+    fn count_snapshots(&mut self, metrics: colony_node::host::HostMetrics) {
+        self.faults.snapshots_taken += metrics.snapshots_taken;
+        self.faults.snapshots_installed += metrics.snapshots_installed;
+    }
+
     fn final_checks(&mut self) {
+        for n in 0..self.nodes.len() {
+            if let Some(driver) = self.nodes[n].driver.as_mut() {
+                let metrics = driver.host().metrics();
+                self.count_snapshots(metrics);
+            }
+        }
         // The replicas of each cell, on the nodes that are up, agree where they are applied
         // through the same slot.
         for cell in 0..self.options.cells {

@@ -232,6 +232,7 @@ impl Cells {
         let record = self.records.get(&cell)?;
         let config = Config {
             election_ticks: election_ticks(self.config.seed, cell, self.config.node),
+            snapshot_interval_slots: self.config.snapshot_interval_slots,
             ..Config::new(self.config.node, record.members.to_vec())
         };
         let applied = record.applied;
@@ -360,6 +361,7 @@ impl Cells {
         active.state = state;
         active.applied = last_slot;
         active.idle_ticks = 0;
+        metrics.snapshots_installed += 1;
         let generation = active.generation;
         self.ticking.insert(cell);
         effects.writes.push(Write::Snapshot {
@@ -553,6 +555,7 @@ impl Cells {
         }
         if ready.snapshot_wanted.is_some() {
             if let Ok(encoded) = encode_state(&active.state) {
+                metrics.snapshots_taken += 1;
                 let state: Arc<[u8]> = encoded.into();
                 effects.writes.push(Write::Snapshot {
                     cell,

@@ -56,6 +56,9 @@ pub struct HostConfig {
     /// Draws each cell's election timeout, so that the members of a cell rarely time out at
     /// once.
     pub seed: u64,
+    /// Decided slots beyond a cell's last snapshot after which its replica asks for a new one
+    /// (the replica's `snapshot_interval_slots`).
+    pub snapshot_interval_slots: u64,
 }
 
 impl HostConfig {
@@ -68,6 +71,7 @@ impl HostConfig {
             ping_ticks: 5,
             peer_timeout_ticks: 30,
             seed,
+            snapshot_interval_slots: 1024,
         }
     }
 }
@@ -253,6 +257,10 @@ pub struct HostMetrics {
     pub undecodable_commands: u64,
     /// Snapshots from peers that did not decode (dropped; the replica asks again).
     pub undecodable_snapshots: u64,
+    /// Snapshots of a cell's state machine this node took.
+    pub snapshots_taken: u64,
+    /// Snapshots from peers this node installed.
+    pub snapshots_installed: u64,
 }
 
 /// The host. See the module's documentation.

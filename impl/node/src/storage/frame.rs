@@ -94,11 +94,20 @@ pub enum FrameError {
     },
 }
 
-/// The frame of `record`, header and payload.
-pub(crate) fn encode(record: &Record) -> Result<Vec<u8>, StorageError> {
+/// The borrowed form of [`Record`]: it encodes to the same bytes (serde numbers an enum's
+/// variants by position, and a reference serializes as what it refers to), so that a batch is
+/// framed without copying its writes.
+#[derive(Serialize)]
+enum RecordRef<'a> {
+    Write(&'a Write),
+    BatchEnd { batch: u64, records: u32 },
+}
+
+/// Appends the frame of `record`, header and payload, to `out`.
+fn encode_into(out: &mut Vec<u8>, record: &RecordRef<'_>) -> Result<(), StorageError> {
     let cell = match record {
-        Record::Write(write) => write.cell(),
-        Record::BatchEnd { .. } => CellId::RESERVED,
+        RecordRef::Write(write) => write.cell(),
+        RecordRef::BatchEnd { .. } => CellId::RESERVED,
     };
     let payload =
         codec::encode(FORMAT_VERSION, record, |_| Ok::<(), CodecError>(())).map_err(|e| {
@@ -116,34 +125,36 @@ pub(crate) fn encode(record: &Record) -> Result<Vec<u8>, StorageError> {
             ),
         });
     }
-    let mut frame = Vec::with_capacity(HEADER_BYTES + payload.len());
-    frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    frame.extend_from_slice(&cell.0.to_le_bytes());
-    frame.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
-    let header_crc = crc32c::crc32c(&frame[..16]);
-    frame.extend_from_slice(&header_crc.to_le_bytes());
-    frame.extend_from_slice(&payload);
-    Ok(frame)
+    let start = out.len();
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cell.0.to_le_bytes());
+    out.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
+    let header_crc = crc32c::crc32c(&out[start..start + 16]);
+    out.extend_from_slice(&header_crc.to_le_bytes());
+    out.extend_from_slice(&payload);
+    Ok(())
 }
 
 /// The frames of one batch: each write, then the batch's end.
 pub(crate) fn encode_batch(batch_number: u64, batch: &[Write]) -> Result<Vec<u8>, StorageError> {
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(batch.len() * 128 + 64);
     for (index, write) in batch.iter().enumerate() {
-        let frame = encode(&Record::Write(write.clone())).map_err(|e| match e {
+        encode_into(&mut bytes, &RecordRef::Write(write)).map_err(|e| match e {
             StorageError::BadWrite { reason, .. } => StorageError::BadWrite { index, reason },
             other => other,
         })?;
-        bytes.extend_from_slice(&frame);
     }
     let records = u32::try_from(batch.len()).map_err(|_| StorageError::BadWrite {
         index: 0,
         reason: "more than 2^32 writes in one batch".to_string(),
     })?;
-    bytes.extend_from_slice(&encode(&Record::BatchEnd {
-        batch: batch_number,
-        records,
-    })?);
+    encode_into(
+        &mut bytes,
+        &RecordRef::BatchEnd {
+            batch: batch_number,
+            records,
+        },
+    )?;
     Ok(bytes)
 }
 

@@ -324,3 +324,34 @@ fn a_replica_that_lags_behind_the_snapshots_catches_up_by_one() {
     let node3 = cluster.node(NodeId(3)).host().metrics();
     assert!(node3.snapshots_installed > 0, "{node3:?}");
 }
+
+#[test]
+fn a_bad_creation_is_refused_by_name_and_a_repeated_one_does_nothing() {
+    let mut cluster = Cluster::new(3, config);
+    cluster.create(1);
+    let mut events = Vec::new();
+    for members in [
+        vec![NodeId(1), NodeId(2), NodeId(3)],
+        vec![NodeId(1), NodeId(2)],
+        vec![NodeId(2), NodeId(3)],
+        (1..=8).map(NodeId).collect(),
+    ] {
+        let driver = cluster.node(NodeId(1));
+        driver.submit(Input::CreateCell {
+            cell: CellId(1),
+            members,
+        });
+        driver.flush().expect("flushes");
+        events.push(std::mem::take(&mut driver.transport().events));
+    }
+    assert!(events[0].is_empty(), "{:?}", events[0]);
+    for (i, reason) in [(1, "other members"), (2, "not among"), (3, "1 to 7")] {
+        match &events[i][..] {
+            [colony_node::host::Event::CreateRefused { reason: r, .. }] => {
+                assert!(r.contains(reason), "{r}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(cluster.node(NodeId(1)).host().cells().count(), 1);
+}

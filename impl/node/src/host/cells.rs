@@ -148,6 +148,17 @@ impl Cells {
         self.corrupt.len()
     }
 
+    /// The members of a cell held here (corrupt cells excepted).
+    pub(crate) fn members(&self, cell: CellId) -> Option<Vec<NodeId>> {
+        self.records
+            .get(&cell)
+            .map(|record| record.members.to_vec())
+    }
+
+    pub(crate) fn is_corrupt(&self, cell: CellId) -> bool {
+        self.corrupt.contains_key(&cell)
+    }
+
     /// A new cell; false when it exists already.
     pub(crate) fn create(&mut self, cell: CellId, members: &[NodeId]) -> bool {
         if self.records.contains_key(&cell) || self.corrupt.contains_key(&cell) {

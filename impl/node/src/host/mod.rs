@@ -180,6 +180,14 @@ pub struct ClientReply {
 pub enum Event {
     /// A cell was created and its creation is durable.
     Created(CellId),
+    /// A cell was not created: the text says why (bad members, a reserved id, or a cell of
+    /// that id with other members).
+    CreateRefused {
+        /// The cell.
+        cell: CellId,
+        /// Why.
+        reason: String,
+    },
     /// A cell's durable state is damaged: it refuses to serve on this node.
     Corrupt {
         /// The cell.
@@ -376,12 +384,31 @@ impl Host {
     }
 
     fn on_create(&mut self, cell: CellId, members: Vec<NodeId>) {
-        if colony_core::group::check_members(self.config.node, &members).is_err() {
+        let refused = |reason: String| Event::CreateRefused { cell, reason };
+        if cell == CellId::RESERVED {
+            let reason = format!("{cell} is reserved for the log's own records");
+            self.out.events.push(refused(reason));
             return;
         }
-        if !self.cells.create(cell, &members) {
+        if let Err(e) = colony_core::group::check_members(self.config.node, &members) {
+            self.out.events.push(refused(format!("bad members: {e}")));
             return;
         }
+        match self.cells.members(cell) {
+            Some(existing) if existing == members => return, // Created before: nothing to do.
+            Some(existing) => {
+                let reason = format!("it exists with other members: {existing:?}");
+                self.out.events.push(refused(reason));
+                return;
+            }
+            None if self.cells.is_corrupt(cell) => {
+                let reason = "it exists here and is corrupt".to_string();
+                self.out.events.push(refused(reason));
+                return;
+            }
+            None => {}
+        }
+        self.cells.create(cell, &members);
         for member in &members {
             self.peers.add(*member, self.config.node, self.tick);
         }

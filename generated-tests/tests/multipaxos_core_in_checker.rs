@@ -46,7 +46,8 @@
 
 use colony_core::group::{Ballot, NodeId};
 use colony_core::multipaxos::{
-    Command, Config, Durable, Entry, HardState, Input, Message, Ready, Replica, Slot, Vote,
+    Command, Config, Durable, Entry, HardState, Input, Message, Ready, Replica, Runtime, Slot,
+    SnapshotTransfer, Vote,
 };
 use colony_generated_tests::checker::{
     self, actor_id, node_id, record_sent, CellAction, CellModel, Checked, CheckedState, Harness,
@@ -163,59 +164,19 @@ impl CellNode {
     /// messages leave (Stateright sends them after the handler returns), so what they rest on is
     /// in place first.
     fn carry_out(&self, node: &mut NodeState, ready: Ready, o: &mut Out<Self>) {
-        let me = self.config.id;
         let mut inputs: VecDeque<Input> = VecDeque::new();
         let mut ready = Some(ready);
         for _ in 0..READIES_PER_STEP_MAX {
             let Some(this) = ready.take() else {
                 return;
             };
-            let disk = &mut node.disk;
-            if let Some(hard_state) = this.hard_state {
-                disk.hard_state = hard_state;
-            }
-            if self.behaviour != Behaviour::ForgetsVotes {
-                disk.votes.extend(this.votes);
-            }
-            if let Some(slot) = this.compacted {
-                assert_eq!(disk.snapshot_slot, slot, "a durable snapshot covers it");
-                disk.votes.retain(|voted, _| *voted > slot);
-            }
-            for envelope in this.messages {
-                let vote = matches!(envelope.message, Message::Accepted { .. });
-                if envelope.to == me {
-                    if !vote || me == LEARNER {
-                        let message = envelope.message;
-                        node.sent_locally.insert(message.clone());
-                        inputs.push_back(Input::Message { from: me, message });
-                    }
-                } else if !vote || envelope.to == LEARNER {
-                    o.send(actor_id(envelope.to), Packet::Message(envelope.message));
-                }
-            }
-            for (slot, entry) in this.decided {
-                assert_eq!(slot.0, node.applied.len() as u64 + 1, "applied in order");
-                disk.decided.push(entry.clone());
-                node.applied.push(entry);
-            }
-            for transfer in this.snapshots {
-                assert_eq!(transfer.last_slot, disk.snapshot_slot, "the durable one");
-                let state = disk.snapshot.clone();
-                let last_slot = disk.snapshot_slot;
-                o.send(actor_id(transfer.to), Packet::Snapshot { last_slot, state });
-            }
-            if let Some(last_slot) = this.snapshot_wanted {
-                assert_eq!(
-                    last_slot.0,
-                    node.applied.len() as u64,
-                    "through the slot applied last"
-                );
-                let covered = (last_slot.0 - disk.snapshot_slot.0) as usize;
-                disk.decided.drain(..covered);
-                disk.snapshot_slot = last_slot;
-                disk.snapshot = node.applied.clone();
-                inputs.push_back(Input::Snapshotted { last_slot });
-            }
+            this.carry_out(&mut NodeRuntime {
+                me: self.config.id,
+                behaviour: self.behaviour,
+                node,
+                o,
+                inputs: &mut inputs,
+            });
             ready = inputs.pop_front().map(|input| node.replica.step(input));
         }
         panic!("more than {READIES_PER_STEP_MAX} readies in one step");
@@ -522,4 +483,85 @@ fn a_runtime_that_forgets_its_votes_is_caught() {
 fn a_search_past_its_state_bound_fails_naming_the_bound() {
     let model = checked_cell(Behaviour::Correct);
     let _ = checker::search_bounded("bounded", model.checker(), 10_000);
+}
+
+/// A node's runtime for one `Ready`, through [`Ready::carry_out`]: the order every runtime
+/// follows, the node's host too.
+struct NodeRuntime<'a> {
+    me: NodeId,
+    behaviour: Behaviour,
+    node: &'a mut NodeState,
+    o: &'a mut Out<CellNode>,
+    /// What the step leads to in this runtime: messages to the node itself, and `Snapshotted`.
+    inputs: &'a mut VecDeque<Input>,
+}
+
+impl Runtime for NodeRuntime<'_> {
+    fn compacted(&mut self, through: Slot) {
+        let disk = &mut self.node.disk;
+        assert_eq!(disk.snapshot_slot, through, "a durable snapshot covers it");
+        disk.votes.retain(|voted, _| *voted > through);
+    }
+
+    fn persist(&mut self, hard_state: Option<HardState>, votes: Vec<(Slot, Vote)>) {
+        if let Some(hard_state) = hard_state {
+            self.node.disk.hard_state = hard_state;
+        }
+        if self.behaviour != Behaviour::ForgetsVotes {
+            self.node.disk.votes.extend(votes);
+        }
+    }
+
+    fn send(&mut self, envelope: colony_core::multipaxos::Envelope) {
+        let vote = matches!(envelope.message, Message::Accepted { .. });
+        if envelope.to == self.me {
+            if !vote || self.me == LEARNER {
+                let message = envelope.message;
+                self.node.sent_locally.insert(message.clone());
+                self.inputs.push_back(Input::Message {
+                    from: self.me,
+                    message,
+                });
+            }
+        } else if !vote || envelope.to == LEARNER {
+            self.o
+                .send(actor_id(envelope.to), Packet::Message(envelope.message));
+        }
+    }
+
+    fn apply(&mut self, slot: Slot, entry: Entry) {
+        assert_eq!(
+            slot.0,
+            self.node.applied.len() as u64 + 1,
+            "applied in order"
+        );
+        self.node.disk.decided.push(entry.clone());
+        self.node.applied.push(entry);
+    }
+
+    fn abandoned(&mut self, _command: Command) {}
+
+    fn send_snapshot(&mut self, transfer: SnapshotTransfer) {
+        let disk = &self.node.disk;
+        assert_eq!(transfer.last_slot, disk.snapshot_slot, "the durable one");
+        let state = disk.snapshot.clone();
+        let last_slot = disk.snapshot_slot;
+        self.o
+            .send(actor_id(transfer.to), Packet::Snapshot { last_slot, state });
+    }
+
+    fn snapshot_wanted(&mut self, last_slot: Slot) {
+        let node = &mut *self.node;
+        assert_eq!(
+            last_slot.0,
+            node.applied.len() as u64,
+            "through the slot applied last"
+        );
+        let disk = &mut node.disk;
+        let covered = (last_slot.0 - disk.snapshot_slot.0) as usize;
+        disk.decided.drain(..covered);
+        disk.snapshot_slot = last_slot;
+        disk.snapshot = node.applied.clone();
+        self.inputs.push_back(Input::Snapshotted { last_slot });
+    }
 }

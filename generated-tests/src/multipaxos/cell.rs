@@ -32,7 +32,8 @@ use colony_core::cell::{decode_transaction, encode_transaction, Abort, Operation
 use colony_core::cell::{StateMachine, Transaction};
 use colony_core::group::{Envelope, NodeId};
 use colony_core::multipaxos::{
-    Command, Config, Durable, Entry, Input, Message, ProposeError, Ready, Replica, Slot,
+    Command, Config, Durable, Entry, HardState, Input, Message, ProposeError, Ready, Replica,
+    Runtime, Slot, SnapshotTransfer, Vote,
 };
 use std::collections::BTreeMap;
 
@@ -378,71 +379,18 @@ impl SimCell {
         }
     }
 
-    /// Carries out a step's duties in the order `Ready` states: persist, send, apply, report;
-    /// then what the replica asked of its runtime: send snapshots, delete what a snapshot
-    /// covers, take a snapshot.
+    /// Carries out a step's duties through [`Ready::carry_out`], the one order every runtime
+    /// follows (the node's host too): persist, send, apply, report; then what the replica asked
+    /// of its runtime: send snapshots, delete what a snapshot covers, take a snapshot (after
+    /// the checks of the step, here).
     fn carry_out(&mut self, replica: usize, ready: Ready) {
-        let disk = &mut self.disks[replica];
-        if let Some(hard_state) = ready.hard_state {
-            disk.hard_state = hard_state;
-        }
-        for (slot, vote) in ready.votes {
-            disk.votes.insert(slot, vote);
-        }
-        // Deleting what a snapshot covers may happen at any time; here it happens at once, so
-        // that the disk always holds what the replica holds.
-        if let Some(slot) = ready.compacted {
-            assert_eq!(disk.snapshot_slot, slot, "a durable snapshot covers it");
-            disk.votes.retain(|voted, _| *voted > slot);
-        }
-        assert_eq!(disk.hard_state, self.replicas[replica].hard_state());
-        assert_eq!(
-            &disk.votes,
-            self.replicas[replica].votes(),
-            "votes persisted"
-        );
-        let from = self.configs[replica].id;
-        let messages = ready.messages.into_iter().map(|envelope| Envelope {
-            to: envelope.to,
-            message: Packet::Message(envelope.message),
-        });
-        self.network.send(from, messages);
-        for (slot, entry) in ready.decided {
-            let index = slot_index(slot);
-            let disk = &self.disks[replica];
-            assert_eq!(
-                index,
-                disk.snapshot_slot.0 as usize + disk.decided.len(),
-                "{} applies {slot} out of order",
-                from
-            );
-            self.disks[replica].decided.push(entry.clone());
-            self.apply(replica, index, &entry);
-        }
-        for command in &ready.abandoned {
-            assert!(
-                self.submitted.contains_key(&command_id(command)),
-                "abandoned unknown"
-            );
-            self.abandoned += 1;
-        }
-        for transfer in &ready.snapshots {
-            let (last_slot, state) = self.snapshots[replica]
-                .clone()
-                .expect("a replica sends only a snapshot its runtime holds");
-            assert_eq!(
-                last_slot, transfer.last_slot,
-                "the durable snapshot is sent"
-            );
-            let packet = Packet::Snapshot { last_slot, state };
-            self.network.send(
-                from,
-                [Envelope {
-                    to: transfer.to,
-                    message: packet,
-                }],
-            );
-        }
+        let mut runtime = ReplicaRuntime {
+            cell: self,
+            replica,
+            snapshot_wanted: None,
+        };
+        ready.carry_out(&mut runtime);
+        let snapshot_wanted = runtime.snapshot_wanted;
         assert_eq!(
             self.disks[replica].decided,
             self.replicas[replica].decided(),
@@ -453,7 +401,7 @@ impl SimCell {
             self.replicas[replica].votes().len(),
         );
         self.held_max = (self.held_max.0.max(held.0), self.held_max.1.max(held.1));
-        if let Some(slot) = ready.snapshot_wanted {
+        if let Some(slot) = snapshot_wanted {
             self.snapshot(replica, slot);
         }
     }
@@ -564,4 +512,87 @@ fn command_id(command: &Command) -> u64 {
 fn decode(command: &Command) -> (u64, Transaction) {
     let transaction = decode_transaction(&command.0[8..]).expect("the workload's encoding");
     (command_id(command), transaction)
+}
+
+/// The simulated cell as the runtime of one of its replicas, checking the replica against what
+/// its disk holds as it goes.
+struct ReplicaRuntime<'a> {
+    cell: &'a mut SimCell,
+    replica: usize,
+    /// The snapshot asked for, taken once the step's checks are done.
+    snapshot_wanted: Option<Slot>,
+}
+
+impl Runtime for ReplicaRuntime<'_> {
+    /// Deleting what a snapshot covers may happen at any time; here it happens at once, so that
+    /// the disk always holds what the replica holds.
+    fn compacted(&mut self, through: Slot) {
+        let disk = &mut self.cell.disks[self.replica];
+        assert_eq!(disk.snapshot_slot, through, "a durable snapshot covers it");
+        disk.votes.retain(|voted, _| *voted > through);
+    }
+
+    fn persist(&mut self, hard_state: Option<HardState>, votes: Vec<(Slot, Vote)>) {
+        let disk = &mut self.cell.disks[self.replica];
+        if let Some(hard_state) = hard_state {
+            disk.hard_state = hard_state;
+        }
+        disk.votes.extend(votes);
+        let replica = &self.cell.replicas[self.replica];
+        assert_eq!(disk.hard_state, replica.hard_state());
+        assert_eq!(&disk.votes, replica.votes(), "votes persisted");
+    }
+
+    fn send(&mut self, envelope: colony_core::multipaxos::Envelope) {
+        let from = self.cell.configs[self.replica].id;
+        let packet = Envelope {
+            to: envelope.to,
+            message: Packet::Message(envelope.message),
+        };
+        self.cell.network.send(from, [packet]);
+    }
+
+    fn apply(&mut self, slot: Slot, entry: Entry) {
+        let index = slot_index(slot);
+        let disk = &self.cell.disks[self.replica];
+        assert_eq!(
+            index,
+            disk.snapshot_slot.0 as usize + disk.decided.len(),
+            "{} applies {slot} out of order",
+            self.cell.configs[self.replica].id
+        );
+        self.cell.disks[self.replica].decided.push(entry.clone());
+        self.cell.apply(self.replica, index, &entry);
+    }
+
+    fn abandoned(&mut self, command: Command) {
+        assert!(
+            self.cell.submitted.contains_key(&command_id(&command)),
+            "abandoned unknown"
+        );
+        self.cell.abandoned += 1;
+    }
+
+    fn send_snapshot(&mut self, transfer: SnapshotTransfer) {
+        let (last_slot, state) = self.cell.snapshots[self.replica]
+            .clone()
+            .expect("a replica sends only a snapshot its runtime holds");
+        assert_eq!(
+            last_slot, transfer.last_slot,
+            "the durable snapshot is sent"
+        );
+        let packet = Packet::Snapshot { last_slot, state };
+        let from = self.cell.configs[self.replica].id;
+        self.cell.network.send(
+            from,
+            [Envelope {
+                to: transfer.to,
+                message: packet,
+            }],
+        );
+    }
+
+    fn snapshot_wanted(&mut self, slot: Slot) {
+        self.snapshot_wanted = Some(slot);
+    }
 }

@@ -45,7 +45,7 @@ mod tests;
 pub use config::{Config, ConfigError};
 pub use log::{Command, Entry, Slot, Vote};
 pub use message::Message;
-pub use ready::{Durable, Envelope, HardState, Ready, SnapshotTransfer};
+pub use ready::{Durable, Envelope, HardState, Ready, Runtime, SnapshotTransfer};
 pub use replica::{Input, ProposeError, Replica};
 pub use snapshot::{SnapshotError, SnapshotHeader};
 pub use wire::{

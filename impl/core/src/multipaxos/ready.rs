@@ -119,6 +119,33 @@ impl Ready {
             .sum()
     }
 
+    /// Carries the step out through `runtime`, in the order the type states: what a snapshot
+    /// covers may go first (it is never needed again), then the writes, then the messages, the
+    /// decided entries in slot order, the abandoned commands, the snapshots to send, and last
+    /// the snapshot the replica asks for. Every runtime (the node's host, and the test
+    /// harnesses that run replicas) goes through here, so that the order is written once.
+    pub fn carry_out(self, runtime: &mut impl Runtime) {
+        if let Some(through) = self.compacted {
+            runtime.compacted(through);
+        }
+        runtime.persist(self.hard_state, self.votes);
+        for envelope in self.messages {
+            runtime.send(envelope);
+        }
+        for (slot, entry) in self.decided {
+            runtime.apply(slot, entry);
+        }
+        for command in self.abandoned {
+            runtime.abandoned(command);
+        }
+        for transfer in self.snapshots {
+            runtime.send_snapshot(transfer);
+        }
+        if let Some(slot) = self.snapshot_wanted {
+            runtime.snapshot_wanted(slot);
+        }
+    }
+
     /// True when the caller has nothing to do.
     pub fn is_empty(&self) -> bool {
         self.hard_state.is_none()
@@ -129,5 +156,32 @@ impl Ready {
             && self.snapshots.is_empty()
             && self.compacted.is_none()
             && self.snapshot_wanted.is_none()
+    }
+}
+
+/// What carrying out a [`Ready`] asks of a runtime, one method a duty; [`Ready::carry_out`]
+/// calls them in the order [`Ready`] states.
+pub trait Runtime {
+    /// The votes and the decided log up to `through` may be deleted: a durable snapshot covers
+    /// them. Deleting is never required; by default nothing is.
+    fn compacted(&mut self, through: Slot) {
+        let _ = through;
+    }
+    /// Makes the hard state (when the step changed it) and the votes durable, replacing the
+    /// vote kept for the same slot, before anything the step sends goes out.
+    fn persist(&mut self, hard_state: Option<HardState>, votes: Vec<(Slot, Vote)>);
+    /// Sends a message, once what the step persisted is durable.
+    fn send(&mut self, envelope: Envelope);
+    /// Applies the entry of `slot` to the state machine: slots come in order, each once.
+    fn apply(&mut self, slot: Slot, entry: Entry);
+    /// Tells the client of `command` to try again: this replica will never propose it.
+    fn abandoned(&mut self, command: Command);
+    /// Sends the durable snapshot to a replica that lags behind it.
+    fn send_snapshot(&mut self, transfer: SnapshotTransfer);
+    /// Snapshots the state machine through `slot` (applied by now), then tells the replica
+    /// with [`super::Input::Snapshotted`] once it is durable. By default no snapshot is taken,
+    /// and the replica stalls at [`super::LOG_SLOTS_MAX`] slots.
+    fn snapshot_wanted(&mut self, slot: Slot) {
+        let _ = slot;
     }
 }

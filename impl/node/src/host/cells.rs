@@ -10,8 +10,8 @@ use colony_core::cell::{decode_command, decode_state, encode_command, encode_sta
 use colony_core::cell::{ClientId, Command as CellCommand, Request};
 use colony_core::group::{NodeId, MEMBERS_MAX};
 use colony_core::multipaxos::{
-    Command, Config, Durable, Entry, HardState, Input, Message, ProposeError, Ready, Replica, Slot,
-    Vote,
+    Command, Config, Durable, Entry, Envelope, HardState, Input, Message, ProposeError, Ready,
+    Replica, Runtime, Slot, SnapshotTransfer, Vote,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -494,9 +494,8 @@ impl Cells {
         effects
     }
 
-    /// Turns a replica's `Ready` into writes and held items, in the order its type states:
-    /// writes first; then the messages, the replies of the commands it decided, and the rest,
-    /// all behind those writes.
+    /// Carries a replica's `Ready` out ([`Ready::carry_out`], in the order it states) into
+    /// writes for the open batch and items held behind them.
     fn process(
         &mut self,
         cell: CellId,
@@ -512,77 +511,16 @@ impl Cells {
             || ready.hard_state.is_some()
             || !ready.votes.is_empty()
             || !ready.decided.is_empty();
-        if let Some(hard_state) = ready.hard_state {
-            effects.writes.push(Write::HardState { cell, hard_state });
-        }
-        for (slot, vote) in ready.votes {
-            effects.writes.push(Write::Vote { cell, slot, vote });
-        }
-        for envelope in ready.messages {
-            let frame = Frame::Cell {
-                cell,
-                message: envelope.message,
-            };
-            effects.gated.push(Gated::Send(envelope.to, frame));
-        }
-        for (slot, entry) in ready.decided {
-            effects.writes.push(Write::Decided {
-                cell,
-                slot,
-                entry: entry.clone(),
-            });
-            if slot <= active.applied {
-                continue; // Covered by a snapshot installed from a peer.
-            }
-            let waiters = &mut active.waiters;
-            apply_entry(&mut active.state, &entry, metrics, |command, reply| {
-                let request = &command.request;
-                if waiters.get(&request.client) == Some(&request.sequence) {
-                    waiters.remove(&request.client);
-                    effects.reply(cell, request, Outcome::Reply(reply));
-                }
-            });
-            active.applied = slot;
-        }
-        for command in ready.abandoned {
-            if let Ok(command) = decode_command(&command.0) {
-                let request = &command.request;
-                if active.waiters.get(&request.client) == Some(&request.sequence) {
-                    active.waiters.remove(&request.client);
-                    let leader = active.replica.leader_hint();
-                    effects.reply(cell, request, Outcome::NotLeader { leader });
-                }
-            }
-        }
-        for transfer in ready.snapshots {
-            if active.snapshot.0 >= transfer.last_slot {
-                let frame = Frame::Snapshot {
-                    cell,
-                    last_slot: active.snapshot.0,
-                    state: active.snapshot.1.clone(),
-                };
-                effects.gated.push(Gated::Send(transfer.to, frame));
-            }
-        }
-        if ready.snapshot_wanted.is_some() {
-            if let Ok(encoded) = encode_state(&active.state) {
-                metrics.snapshots_taken += 1;
-                let state: Arc<[u8]> = encoded.into();
-                effects.writes.push(Write::Snapshot {
-                    cell,
-                    last_slot: active.applied,
-                    state: state.clone(),
-                });
-                effects.gated.push(Gated::Snapshotted {
-                    cell,
-                    last_slot: active.applied,
-                    state,
-                    generation: active.generation,
-                });
-            }
-        }
+        ready.carry_out(&mut CellRuntime {
+            cell,
+            active,
+            effects,
+            metrics,
+        });
         if activity {
-            active.idle_ticks = 0;
+            if let Some(active) = self.active.get_mut(&cell) {
+                active.idle_ticks = 0;
+            }
             self.ticking.insert(cell);
         }
     }
@@ -648,6 +586,108 @@ fn apply_entry(
                 replied(&command, reply);
             }
             Err(_) => metrics.undecodable_commands += 1,
+        }
+    }
+}
+
+/// The host as the runtime of one active cell's replica: what the replica's step asks becomes
+/// writes for the open batch, and messages, replies and notifications held behind them.
+struct CellRuntime<'a> {
+    cell: CellId,
+    active: &'a mut Active,
+    effects: &'a mut Effects,
+    metrics: &'a mut HostMetrics,
+}
+
+impl Runtime for CellRuntime<'_> {
+    fn persist(&mut self, hard_state: Option<HardState>, votes: Vec<(Slot, Vote)>) {
+        let cell = self.cell;
+        if let Some(hard_state) = hard_state {
+            self.effects
+                .writes
+                .push(Write::HardState { cell, hard_state });
+        }
+        for (slot, vote) in votes {
+            self.effects.writes.push(Write::Vote { cell, slot, vote });
+        }
+    }
+
+    fn send(&mut self, envelope: Envelope) {
+        let frame = Frame::Cell {
+            cell: self.cell,
+            message: envelope.message,
+        };
+        self.effects.gated.push(Gated::Send(envelope.to, frame));
+    }
+
+    fn apply(&mut self, slot: Slot, entry: Entry) {
+        let cell = self.cell;
+        self.effects.writes.push(Write::Decided {
+            cell,
+            slot,
+            entry: entry.clone(),
+        });
+        if slot <= self.active.applied {
+            return; // Covered by a snapshot installed from a peer.
+        }
+        let waiters = &mut self.active.waiters;
+        let effects = &mut *self.effects;
+        apply_entry(
+            &mut self.active.state,
+            &entry,
+            self.metrics,
+            |command, reply| {
+                let request = &command.request;
+                if waiters.get(&request.client) == Some(&request.sequence) {
+                    waiters.remove(&request.client);
+                    effects.reply(cell, request, Outcome::Reply(reply));
+                }
+            },
+        );
+        self.active.applied = slot;
+    }
+
+    fn abandoned(&mut self, command: Command) {
+        if let Ok(command) = decode_command(&command.0) {
+            let request = &command.request;
+            if self.active.waiters.get(&request.client) == Some(&request.sequence) {
+                self.active.waiters.remove(&request.client);
+                let leader = self.active.replica.leader_hint();
+                self.effects
+                    .reply(self.cell, request, Outcome::NotLeader { leader });
+            }
+        }
+    }
+
+    fn send_snapshot(&mut self, transfer: SnapshotTransfer) {
+        let (last_slot, state) = &self.active.snapshot;
+        if *last_slot >= transfer.last_slot {
+            let frame = Frame::Snapshot {
+                cell: self.cell,
+                last_slot: *last_slot,
+                state: state.clone(),
+            };
+            self.effects.gated.push(Gated::Send(transfer.to, frame));
+        }
+    }
+
+    fn snapshot_wanted(&mut self, _slot: Slot) {
+        // The state machine is applied through every decided slot: snapshot it there.
+        if let Ok(encoded) = encode_state(&self.active.state) {
+            self.metrics.snapshots_taken += 1;
+            let state: Arc<[u8]> = encoded.into();
+            let last_slot = self.active.applied;
+            self.effects.writes.push(Write::Snapshot {
+                cell: self.cell,
+                last_slot,
+                state: state.clone(),
+            });
+            self.effects.gated.push(Gated::Snapshotted {
+                cell: self.cell,
+                last_slot,
+                state,
+                generation: self.active.generation,
+            });
         }
     }
 }

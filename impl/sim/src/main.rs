@@ -119,6 +119,13 @@ fn run_adya(adya: &PathBuf, file: &PathBuf) -> Vec<String> {
     }
 }
 
+/// Prints a line to standard output, and says nothing more when it is closed (a reader such as
+/// `head` went away): the run's status is in the exit code.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let options = Options {
@@ -192,7 +199,10 @@ fn main() -> ExitCode {
         lagging += report.lagging_replicas;
         totals.add(&report.faults);
         if args.seed.is_some() {
-            println!("seed {seed}: trace hash {:016x}", report.trace_hash);
+            say(format_args!(
+                "seed {seed}: trace hash {:016x}",
+                report.trace_hash
+            ));
         }
         if !found.is_empty() {
             violations += found.len() as u64;
@@ -215,7 +225,7 @@ fn main() -> ExitCode {
     }
     progress.finish_and_clear();
     let f = totals;
-    println!(
+    say(format_args!(
         "seeds: {} ({}..{}), transactions: {transactions} (committed {committed}, failed {failed}, \
          unknown {unknown}), simulated time: {:.1} s, faults: lost frames {}, duplicated {}, \
          partitioned {} in {} partitions, crashes {} (lost writes {}, torn {}), bit flips {}, \
@@ -244,9 +254,9 @@ fn main() -> ExitCode {
         } else {
             "not run".to_string()
         },
-    );
+    ));
     if !failing.is_empty() {
-        println!("failing seeds: {failing:?}");
+        say(format_args!("failing seeds: {failing:?}"));
         return ExitCode::from(1);
     }
     ExitCode::SUCCESS

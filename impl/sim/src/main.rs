@@ -189,6 +189,11 @@ fn main() -> ExitCode {
         if let Some(adya) = &adya {
             found.extend(run_adya(adya, &file));
             adya_runs.set(adya_runs.get() + 1);
+            if args.histories.is_none() && found.is_empty() {
+                // Written only for adya to read: a passing seed's history is not kept (a
+                // campaign would leave hundreds of megabytes behind).
+                let _ = std::fs::remove_file(&file);
+            }
         }
         let (ok, fail, info) = report.history.counts();
         transactions += ok + fail + info;

@@ -103,19 +103,27 @@ enum RecordRef<'a> {
     BatchEnd { batch: u64, records: u32 },
 }
 
-/// Appends the frame of `record`, header and payload, to `out`.
-fn encode_into(out: &mut Vec<u8>, record: &RecordRef<'_>) -> Result<(), StorageError> {
+/// Appends the frame of `record`, header and payload, to `out`; `payload` is scratch space,
+/// reused from one record to the next.
+fn encode_into(
+    out: &mut Vec<u8>,
+    payload: &mut Vec<u8>,
+    record: &RecordRef<'_>,
+) -> Result<(), StorageError> {
     let cell = match record {
         RecordRef::Write(write) => write.cell(),
         RecordRef::BatchEnd { .. } => CellId::RESERVED,
     };
-    let payload =
-        codec::encode(FORMAT_VERSION, record, |_| Ok::<(), CodecError>(())).map_err(|e| {
-            StorageError::BadWrite {
-                index: 0,
-                reason: format!("cannot encode: {e}"),
-            }
-        })?;
+    codec::encode_reusing(
+        FORMAT_VERSION,
+        record,
+        |_| Ok::<(), CodecError>(()),
+        payload,
+    )
+    .map_err(|e| StorageError::BadWrite {
+        index: 0,
+        reason: format!("cannot encode: {e}"),
+    })?;
     if payload.len() as u64 > RECORD_BYTES_MAX {
         return Err(StorageError::BadWrite {
             index: 0,
@@ -128,18 +136,19 @@ fn encode_into(out: &mut Vec<u8>, record: &RecordRef<'_>) -> Result<(), StorageE
     let start = out.len();
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&cell.0.to_le_bytes());
-    out.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
+    out.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
     let header_crc = crc32c::crc32c(&out[start..start + 16]);
     out.extend_from_slice(&header_crc.to_le_bytes());
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(payload);
     Ok(())
 }
 
 /// The frames of one batch: each write, then the batch's end.
 pub(crate) fn encode_batch(batch_number: u64, batch: &[Write]) -> Result<Vec<u8>, StorageError> {
     let mut bytes = Vec::with_capacity(batch.len() * 128 + 64);
+    let mut payload = Vec::with_capacity(256);
     for (index, write) in batch.iter().enumerate() {
-        encode_into(&mut bytes, &RecordRef::Write(write)).map_err(|e| match e {
+        encode_into(&mut bytes, &mut payload, &RecordRef::Write(write)).map_err(|e| match e {
             StorageError::BadWrite { reason, .. } => StorageError::BadWrite { index, reason },
             other => other,
         })?;
@@ -150,6 +159,7 @@ pub(crate) fn encode_batch(batch_number: u64, batch: &[Write]) -> Result<Vec<u8>
     })?;
     encode_into(
         &mut bytes,
+        &mut payload,
         &RecordRef::BatchEnd {
             batch: batch_number,
             records,

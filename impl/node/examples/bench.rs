@@ -82,13 +82,16 @@ struct Log {
     slot: u64,
     /// The bytes one batch appends (measured on the first, before any segment closes).
     batch_bytes: u64,
+    /// Whether segments close and checkpoints run (they run inline, in the sync).
+    checkpoints: bool,
     prepared: Vec<Write>,
 }
 
 impl Log {
-    fn new(cells: u64) -> Log {
+    /// A log of `cells` cells closing segments past `segment_bytes` (and so checkpointing).
+    fn new(cells: u64, segment_bytes: u64) -> Log {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut storage = FileStorage::open(dir.path()).expect("opens");
+        let mut storage = FileStorage::open_with(dir.path(), segment_bytes).expect("opens");
         storage.recover().expect("recovers");
         let creations: Vec<Write> = (0..cells)
             .map(|c| Write::Cell {
@@ -102,6 +105,7 @@ impl Log {
             _dir: dir,
             storage,
             cells,
+            checkpoints: segment_bytes != u64::MAX,
             slot: 0,
             batch_bytes: 0,
             prepared: Vec::new(),
@@ -165,7 +169,16 @@ fn wal(rounds: u64) {
         .append(true)
         .open(dir.path().join("plain"))
         .expect("creates");
-    let mut logs: Vec<Log> = [1u64, 64, 1024].into_iter().map(Log::new).collect();
+    let default = colony_node::limits::SEGMENT_BYTES_TARGET;
+    let mut logs: Vec<Log> = [
+        (1u64, default),
+        (64, default),
+        (1024, default),
+        (1024, u64::MAX),
+    ]
+    .into_iter()
+    .map(|(cells, segment_bytes)| Log::new(cells, segment_bytes))
+    .collect();
     let mut small = Vec::new();
     let mut per_log: Vec<Vec<f64>> = vec![Vec::new(); logs.len()];
     let mut same_bytes: Vec<Vec<f64>> = vec![Vec::new(); logs.len()];
@@ -187,10 +200,15 @@ fn wal(rounds: u64) {
         let per_s = median(per_log[i].clone());
         let limit = median(same_bytes[i].clone());
         println!(
-            "write-ahead log, {:>4} writing cells ({:>6} bytes a batch): {per_s:>6.0} syncs/s, \
+            "write-ahead log, {:>4} writing cells{} ({:>6} bytes a batch): {per_s:>6.0} syncs/s, \
              {:>8.0} writes/s; the plain loop appending {} bytes: {limit:>6.0} syncs/s; the log \
              at {:.0}% of it ({:.0}% of the 100-byte loop)",
             log.cells,
+            if log.checkpoints {
+                ""
+            } else {
+                ", no checkpoint"
+            },
             batch_bytes[i],
             per_s * log.cells as f64,
             batch_bytes[i],

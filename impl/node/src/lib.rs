@@ -13,6 +13,7 @@
 //! - [`host`]: the sans-IO host of many cells. Idle cells are compact records, a bounded number
 //!   are active, quiescent cells are not ticked, nodes ping each other once per pair, and
 //!   every message and reply waits for the batch it depends on to be durable.
+//! - [`wire`]: the encoding of the frames nodes send each other, for the network.
 //! - [`driver`]: the one piece of code that carries out a host's output over a storage and a
 //!   transport, in the order the output states.
 //!
@@ -27,5 +28,6 @@ pub mod driver;
 pub mod host;
 pub mod limits;
 pub mod storage;
+pub mod wire;
 
 pub use cell_id::CellId;

@@ -9,6 +9,7 @@ use colony_core::group::NodeId;
 use colony_node::driver::{Driver, Outbox};
 use colony_node::host::{ClientReply, Event as HostEvent, Frame, HostConfig, Input, Outcome};
 use colony_node::storage::{SimFaults, SimStorage};
+use colony_node::wire::{decode_frame, encode_frame};
 use colony_node::CellId;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -543,6 +544,22 @@ impl World {
     }
 
     fn transmit(&mut self, from: NodeId, to: NodeId, frame: Frame) {
+        // Every frame crosses the network as bytes, in the encoding a real node sends, so
+        // that the simulator runs the wire format too.
+        let frame = match encode_frame(&frame).and_then(|bytes| decode_frame(&bytes)) {
+            Ok(decoded) if decoded == frame => decoded,
+            Ok(decoded) => {
+                self.violations.push(format!(
+                    "a frame changed on the wire: {frame:?} became {decoded:?}"
+                ));
+                return;
+            }
+            Err(e) => {
+                self.violations
+                    .push(format!("a frame does not cross the wire: {e}: {frame:?}"));
+                return;
+            }
+        };
         if let Some(cut) = self.partitioned {
             if (from == cut) != (to == cut) {
                 self.faults.partitioned_frames += 1;

@@ -118,15 +118,7 @@ impl Log {
 
     /// The bytes of the log's segments.
     fn bytes(&self) -> u64 {
-        std::fs::read_dir(self._dir.path().join("wal"))
-            .map(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .filter_map(|e| e.metadata().ok())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0)
+        log_bytes(self._dir.path())
     }
 
     /// Appends and syncs one batch. The batch is built once: building writes is the host's
@@ -139,6 +131,19 @@ impl Log {
         self.storage.append(&self.prepared).expect("appends");
         self.storage.sync().expect("syncs");
     }
+}
+
+/// The bytes of the write-ahead log's segments in a storage directory.
+fn log_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir.join("wal"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -289,15 +294,7 @@ fn recovery_with(cells: u64, label: &str, segment_bytes: u64) {
             storage.sync().expect("syncs");
         }
     }
-    let wal_bytes: u64 = std::fs::read_dir(dir.path().join("wal"))
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
+    let wal_bytes = log_bytes(dir.path())
         + std::fs::metadata(dir.path().join("cells.redb")).map_or(0, |m| m.len());
     let start = Instant::now();
     let mut storage = FileStorage::open_with(dir.path(), segment_bytes).expect("opens");

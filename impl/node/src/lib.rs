@@ -23,11 +23,10 @@
 
 #![deny(missing_docs)]
 
-mod cell_id;
 pub mod driver;
 pub mod host;
 pub mod limits;
 pub mod storage;
 pub mod wire;
 
-pub use cell_id::CellId;
+pub use colony_core::cell::CellId;

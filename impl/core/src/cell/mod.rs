@@ -62,6 +62,7 @@
 //! a `BTreeMap`, so iteration order, [`StateMachine::digest`] and any future snapshot are the
 //! same on every replica.
 
+mod id;
 mod session;
 mod state_machine;
 mod transaction;
@@ -70,6 +71,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+pub use id::CellId;
 pub use session::{
     outcome_size_bytes, CellState, ClientId, Command, Outcome, Reply, Request, Session,
     SessionLimits, SessionLimitsError,

@@ -11,8 +11,8 @@ use std::fmt;
 pub struct CellId(pub u64);
 
 impl CellId {
-    /// The id no cell may have: the write-ahead log marks its own records (the end of a batch)
-    /// with it, so that they can never be mistaken for a cell's.
+    /// The id no cell may have: a node's write-ahead log marks its own records (the end of a
+    /// batch) with it, so that they can never be mistaken for a cell's.
     pub const RESERVED: CellId = CellId(u64::MAX);
 }
 

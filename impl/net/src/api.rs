@@ -59,12 +59,18 @@ pub enum ApiRequest {
     },
     /// This node's identity, its peers and its counts.
     NodeStatus,
-    /// The cells this node hosts, from `after` on (exclusive), at most `limit` of them.
-    ListCells {
-        /// Start after this cell.
-        after: Option<CellId>,
-        /// The most cells in the answer.
+    /// The directory's records by name, from after `after` on, at most `limit` of them, from
+    /// this node's copy of the directory.
+    ListDirectory {
+        /// Start after this name.
+        after: Option<String>,
+        /// The most records in the answer.
         limit: u32,
+    },
+    /// How this node sees a cell.
+    CellStatus {
+        /// The cell.
+        cell: CellId,
     },
 }
 
@@ -79,8 +85,10 @@ pub enum ApiResponse {
     Located(Location),
     /// The answer to [`ApiRequest::NodeStatus`].
     NodeStatus(NodeStatus),
-    /// The answer to [`ApiRequest::ListCells`].
-    Cells(Vec<CellStatus>),
+    /// The answer to [`ApiRequest::ListDirectory`].
+    Directory(Vec<CellRecord>),
+    /// The answer to [`ApiRequest::CellStatus`]: `None` if this node does not host the cell.
+    CellStatus(Option<CellStatus>),
     /// The request was refused and changed nothing: the text says why.
     Error(String),
 }
@@ -192,9 +200,10 @@ fn check_request(request: &ApiRequest) -> Result<(), ApiWireError> {
     match request {
         ApiRequest::Transact { request, .. } => Ok(request.transaction.validate()?),
         ApiRequest::Locate { name } => check_cell_name(name),
-        ApiRequest::CreateCell { .. } | ApiRequest::NodeStatus | ApiRequest::ListCells { .. } => {
-            Ok(())
-        }
+        ApiRequest::CreateCell { .. }
+        | ApiRequest::NodeStatus
+        | ApiRequest::ListDirectory { .. }
+        | ApiRequest::CellStatus { .. } => Ok(()),
     }
 }
 

@@ -6,6 +6,7 @@
 //! - [`tls`]: the certificates, and the check that a peer's certificate names the node it says
 //!   it is.
 //! - [`api`]: the client protocol, one request and one response at a time.
+//! - [`directory`]: the directory cell's keys and records: which cells exist and where.
 //! - [`certs`]: a development CA and its certificates, for `colony certs` and `colony dev`.
 //!
 //! The frames nodes send each other are encoded by `colony-node` (`wire.rs`), beside the host
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod certs;
 pub mod conn;
+pub mod directory;
 pub mod hello;
 pub mod tls;
 

@@ -542,32 +542,39 @@ impl Cells {
         Some((record.applied, state.digest()))
     }
 
-    pub(crate) fn summaries(&self) -> impl Iterator<Item = CellSummary> + '_ {
-        let mut all: Vec<CellSummary> = self
-            .records
-            .iter()
-            .map(|(cell, record)| {
-                let active = self.active.get(cell);
-                CellSummary {
-                    cell: *cell,
-                    members: record.members.to_vec(),
-                    active: active.is_some(),
-                    ticking: self.ticking.contains(cell),
-                    applied: active.map_or(record.applied, |a| a.applied),
-                    corrupt: None,
-                }
-            })
-            .chain(self.corrupt.iter().map(|(cell, reason)| CellSummary {
-                cell: *cell,
+    /// One cell's summary, `None` for a cell unknown here.
+    pub(crate) fn summary(&self, cell: CellId) -> Option<CellSummary> {
+        if let Some(reason) = self.corrupt.get(&cell) {
+            return Some(CellSummary {
+                cell,
                 members: Vec::new(),
                 active: false,
                 ticking: false,
                 applied: Slot(0),
                 corrupt: Some(reason.clone()),
-            }))
+            });
+        }
+        let record = self.records.get(&cell)?;
+        let active = self.active.get(&cell);
+        Some(CellSummary {
+            cell,
+            members: record.members.to_vec(),
+            active: active.is_some(),
+            ticking: self.ticking.contains(&cell),
+            applied: active.map_or(record.applied, |a| a.applied),
+            corrupt: None,
+        })
+    }
+
+    pub(crate) fn summaries(&self) -> impl Iterator<Item = CellSummary> + '_ {
+        let mut all: Vec<CellId> = self
+            .records
+            .keys()
+            .chain(self.corrupt.keys())
+            .copied()
             .collect();
-        all.sort_by_key(|summary| summary.cell);
-        all.into_iter()
+        all.sort();
+        all.into_iter().filter_map(|cell| self.summary(cell))
     }
 }
 

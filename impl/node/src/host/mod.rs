@@ -372,6 +372,16 @@ impl Host {
         }
     }
 
+    /// One cell as this node sees it; `None` for a cell unknown here.
+    pub fn cell_summary(&self, cell: CellId) -> Option<CellSummary> {
+        self.cells.summary(cell)
+    }
+
+    /// A cell's members; `None` for a cell unknown or corrupt here.
+    pub fn cell_members(&self, cell: CellId) -> Option<Vec<NodeId>> {
+        self.cells.members(cell)
+    }
+
     /// The digest of a cell's state machine and the slot it is applied through, for checks
     /// that replicas agree. `None` for a cell unknown or corrupt here.
     pub fn cell_digest(&mut self, cell: CellId) -> Option<(Slot, u64)> {

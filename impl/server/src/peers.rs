@@ -1,0 +1,121 @@
+//! Connections between nodes: from this node to each peer, two connections (votes and bulk),
+//! each kept open by its own task, which reconnects with backoff; into this node, a task per
+//! accepted connection that decodes frames and hands them to the node loop.
+//!
+//! Each direction of a node pair has its own connections, so a node only ever writes to the
+//! connections it opened and reads from those it accepted: no connection is shared between a
+//! reader and a writer, and the handshake on each names the sender.
+
+use crate::metrics::Metrics;
+use crate::node_loop::{offer, Command, NotTaken};
+use colony_core::group::NodeId;
+use colony_net::{connect, Channel, Conn, Role, Security};
+use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// The most frames waiting for one peer on one channel. Past it frames are dropped, as a
+/// network would drop them: a slow or absent peer must not hold the node's memory.
+pub const OUTBOX_FRAMES_MAX: usize = 4096;
+
+/// The first wait before reconnecting to a peer, doubled after each failure.
+pub const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(50);
+
+/// The longest wait before reconnecting to a peer.
+pub const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// Keeps a connection from `this` to `peer` at `addr` on `channel` open, sending what arrives
+/// on `outbox`, until the outbox closes. Its log lines are in a span naming the peer and the
+/// channel.
+pub async fn keep_connected(
+    this: NodeId,
+    peer: NodeId,
+    addr: String,
+    channel: Channel,
+    security: Security,
+    mut outbox: mpsc::Receiver<Vec<u8>>,
+) {
+    let role = Role::Peer {
+        node: this,
+        channel,
+    };
+    let mut backoff = RECONNECT_BACKOFF_MIN;
+    let mut last_error = String::new();
+    loop {
+        match connect(&addr, &security, role, Some(peer)).await {
+            Ok((conn, _)) => {
+                tracing::info!("connected to node {} at {addr}", peer.0);
+                backoff = RECONNECT_BACKOFF_MIN;
+                last_error.clear();
+                if !send_all(conn, &mut outbox).await {
+                    return;
+                }
+                tracing::info!("lost the connection to node {}", peer.0);
+            }
+            Err(e) => {
+                let error = e.to_string();
+                // One line per kind of failure, not one per attempt.
+                if error != last_error {
+                    tracing::warn!("cannot reach node {} at {addr}: {error}", peer.0);
+                    last_error = error;
+                }
+            }
+        }
+        // Frames queued while there is no connection are stale by the time there is one; the
+        // protocol resends what still matters.
+        while outbox.try_recv().is_ok() {}
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(RECONNECT_BACKOFF_MAX);
+        if outbox.is_closed() {
+            return;
+        }
+    }
+}
+
+/// Sends frames until the connection fails (returns true) or the outbox closes (false).
+async fn send_all(mut conn: Conn, outbox: &mut mpsc::Receiver<Vec<u8>>) -> bool {
+    while let Some(frame) = outbox.recv().await {
+        if conn.send(frame).await.is_err() {
+            return true;
+        }
+    }
+    false
+}
+
+/// Reads frames from an accepted peer connection until it closes, and hands each to the node
+/// loop. A frame that does not decode ends the connection: the peer runs a broken or other
+/// build, and its next connection's handshake will say which.
+pub async fn receive(
+    from: NodeId,
+    mut conn: Conn,
+    inbox: SyncSender<Command>,
+    metrics: Arc<Metrics>,
+) {
+    loop {
+        let bytes = match conn.recv().await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(peer = from.0, "connection from node {} failed: {e}", from.0);
+                return;
+            }
+        };
+        let frame = match colony_node::wire::decode_frame(&bytes) {
+            Ok(frame) => frame,
+            Err(e) => {
+                tracing::warn!(
+                    peer = from.0,
+                    "node {} sent a frame that does not decode: {e}",
+                    from.0
+                );
+                return;
+            }
+        };
+        Metrics::add(&metrics.frames_received, 1);
+        // A full inbox drops the frame, as a network would; a stopped node ends the connection.
+        if offer(&inbox, Command::Peer { from, frame }) == Err(NotTaken::Stopped) {
+            return;
+        }
+    }
+}

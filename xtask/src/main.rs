@@ -40,10 +40,15 @@ fn main() -> ExitCode {
 /// The simulator's campaign in the test command: 500 seeds of 2,000 transactions each.
 pub const SIM_CAMPAIGN: [&str; 4] = ["--seeds", "500", "--transactions", "2000"];
 
+/// The real-process fault tests in CI: ten histories of at least 1,000 transactions and 12
+/// seconds each, every fault kind required.
+pub const CHAOS_CI: [&str; 6] = ["--runs", "10", "--ops", "1000", "--seconds", "12"];
+
 /// Installs TLC when it is missing, runs `cargo test --workspace`, then the simulator's
-/// campaign (unless test arguments were given, which select tests). In CI (`CI=true`) adya
-/// must be installed (`.ci/run` installs it); elsewhere the campaign uses it when it is on the
-/// PATH and says so when it is not.
+/// campaign and the real-process fault tests (unless test arguments were given, which select
+/// tests). In CI (`CI=true`) adya, nft and fiu-run must be installed (`.ci/run` installs them)
+/// and every fault kind is required; elsewhere the checks use what is there and say what is
+/// not, and the fault tests run two histories.
 fn test(extra: &[&str]) -> Result<(), String> {
     ensure_tlc()?;
     run(Command::new(env!("CARGO"))
@@ -52,15 +57,30 @@ fn test(extra: &[&str]) -> Result<(), String> {
     if !extra.is_empty() {
         return Ok(());
     }
-    let adya = if std::env::var("CI").is_ok_and(|v| v == "true") {
-        "adya"
-    } else {
-        "auto"
-    };
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let adya = if ci { "adya" } else { "auto" };
     run(Command::new(env!("CARGO"))
         .args(["run", "--release", "--quiet", "-p", "colony-sim", "--"])
         .args(SIM_CAMPAIGN)
-        .args(["--adya", adya]))
+        .args(["--adya", adya]))?;
+    // The fault tests run the colony binary beside them, so both are built first.
+    run(Command::new(env!("CARGO")).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "colony",
+        "-p",
+        "colony-chaos",
+    ]))?;
+    let mut chaos = Command::new(env!("CARGO"));
+    chaos.args(["run", "--release", "--quiet", "-p", "colony-chaos", "--"]);
+    if ci {
+        chaos.args(CHAOS_CI).arg("--require-all-faults");
+    } else {
+        chaos.args(["--runs", "2"]);
+    }
+    run(chaos.args(["--adya", adya]))
 }
 
 /// Runs TLC with one worker on `config`, the spec being the module its file name names.

@@ -191,3 +191,34 @@ fn the_verification_crates_do_not_depend_on_the_code_they_judge() {
         "the generated tests run the core"
     );
 }
+
+#[test]
+fn a_client_carries_no_node_and_only_the_command_runs_a_server() {
+    let graph = graph();
+    let products = product_packages();
+    if !products.contains(&"colony-client".to_string()) {
+        return;
+    }
+    assert_depends_on_none(
+        &graph,
+        "colony-client",
+        &["colony-node", "colony-server", "redb"],
+        "a program that talks to a cluster must not carry a node's storage",
+    );
+    assert_depends_on_none(
+        &graph,
+        "colony-net",
+        &["colony-node", "colony-server", "colony-client", "redb"],
+        "what crosses the network is shared by both ends and belongs to neither",
+    );
+    for package in &products {
+        if package != "colony" && package != "colony-server" {
+            assert_depends_on_none(
+                &graph,
+                package,
+                &["colony-server"],
+                "the server is a process, run by the colony command alone",
+            );
+        }
+    }
+}

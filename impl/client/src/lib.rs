@@ -45,6 +45,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// The most attempts one call makes.
     pub attempts_max: u32,
+    /// The local address to connect from, if not the system's choice.
+    pub source: Option<std::net::IpAddr>,
 }
 
 impl ClientConfig {
@@ -55,6 +57,7 @@ impl ClientConfig {
             security,
             timeout: Duration::from_secs(10),
             attempts_max: 32,
+            source: None,
         }
     }
 }
@@ -118,7 +121,7 @@ impl Client {
             ));
         }
         let client = Client {
-            pool: Pool::new(config.security.clone()),
+            pool: Pool::new(config.security.clone(), config.source),
             config,
             nodes: Mutex::new(BTreeMap::new()),
             routes: Mutex::new(BTreeMap::new()),

@@ -2,8 +2,9 @@
 //! opens one, sends one request, reads one response and gives the connection back.
 
 use colony_net::api::{decode_response, encode_request, ApiRequest, ApiResponse};
-use colony_net::{connect, Conn, Role, Security};
+use colony_net::{connect_from, Conn, Role, Security};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -24,13 +25,15 @@ pub(crate) enum CallError {
 
 pub(crate) struct Pool {
     security: Security,
+    source: Option<IpAddr>,
     idle: Mutex<BTreeMap<String, Vec<Conn>>>,
 }
 
 impl Pool {
-    pub(crate) fn new(security: Security) -> Pool {
+    pub(crate) fn new(security: Security, source: Option<IpAddr>) -> Pool {
         Pool {
             security,
+            source,
             idle: Mutex::new(BTreeMap::new()),
         }
     }
@@ -48,7 +51,7 @@ impl Pool {
             Some(conn) => conn,
             None => match tokio::time::timeout(
                 timeout,
-                connect(addr, &self.security, Role::Client, None),
+                connect_from(self.source, addr, &self.security, Role::Client, None),
             )
             .await
             {

@@ -9,6 +9,7 @@ use colony_core::group::NodeId;
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::ServerName;
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -126,7 +127,40 @@ pub async fn connect(
     role: Role,
     expect: Option<NodeId>,
 ) -> Result<(Conn, NodeId), ConnError> {
-    let tcp = TcpStream::connect(addr).await?;
+    connect_from(None, addr, security, role, expect).await
+}
+
+/// As [`connect`], from the local address `source` when one is given: a node connects to its
+/// peers from the address it serves on, so that each node is one address to the others (and to
+/// a firewall that partitions them).
+pub async fn connect_from(
+    source: Option<IpAddr>,
+    addr: &str,
+    security: &Security,
+    role: Role,
+    expect: Option<NodeId>,
+) -> Result<(Conn, NodeId), ConnError> {
+    let tcp = match source {
+        None => TcpStream::connect(addr).await?,
+        Some(source) => {
+            let target = tokio::net::lookup_host(addr)
+                .await?
+                .find(|target| target.is_ipv4() == source.is_ipv4())
+                .ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{addr} has no address of the family of {source}"),
+                    )
+                })?;
+            let socket = if source.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.bind(SocketAddr::new(source, 0))?;
+            socket.connect(target).await?
+        }
+    };
     tcp.set_nodelay(true)?;
     connect_over(tcp, addr, security, role, expect).await
 }

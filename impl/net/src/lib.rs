@@ -21,6 +21,6 @@ pub mod directory;
 pub mod hello;
 pub mod tls;
 
-pub use conn::{accept, connect, connect_over, Conn, ConnError};
+pub use conn::{accept, connect, connect_from, connect_over, Conn, ConnError};
 pub use hello::{Channel, Role};
 pub use tls::{Security, Tls, TlsFiles};

@@ -120,6 +120,14 @@ pub async fn run(
         votes: BTreeMap::new(),
         bulk: BTreeMap::new(),
     };
+    // Peers are reached from the address this node serves on when it names one, so that each
+    // node is one address to the others.
+    let source = config
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified());
     let mut senders = Vec::new();
     for (peer, addr) in &config.nodes {
         if *peer == config.node {
@@ -134,6 +142,7 @@ pub async fn run(
             let span = tracing::info_span!("peer", node = peer.0, ?channel);
             senders.push(tokio::spawn(
                 peers::keep_connected(
+                    source,
                     config.node,
                     *peer,
                     addr.clone(),

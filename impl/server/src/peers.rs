@@ -9,7 +9,8 @@
 use crate::metrics::Metrics;
 use crate::node_loop::{offer, Command, NotTaken};
 use colony_core::group::NodeId;
-use colony_net::{connect, Channel, Conn, Role, Security};
+use colony_net::{connect_from, Channel, Conn, Role, Security};
+use std::net::IpAddr;
 use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,9 +27,11 @@ pub const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(50);
 pub const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 /// Keeps a connection from `this` to `peer` at `addr` on `channel` open, sending what arrives
-/// on `outbox`, until the outbox closes. Its log lines are in a span naming the peer and the
+/// on `outbox`, until the outbox closes. It connects from `source` when given (the node's own
+/// address). Its log lines are in a span naming the peer and the
 /// channel.
 pub async fn keep_connected(
+    source: Option<IpAddr>,
     this: NodeId,
     peer: NodeId,
     addr: String,
@@ -43,7 +46,7 @@ pub async fn keep_connected(
     let mut backoff = RECONNECT_BACKOFF_MIN;
     let mut last_error = String::new();
     loop {
-        match connect(&addr, &security, role, Some(peer)).await {
+        match connect_from(source, &addr, &security, role, Some(peer)).await {
             Ok((conn, _)) => {
                 tracing::info!("connected to node {} at {addr}", peer.0);
                 backoff = RECONNECT_BACKOFF_MIN;

@@ -17,7 +17,9 @@
 //! Every choice is drawn from one seeded generator and every map is ordered, so a rerun of a
 //! seed replays the same run; [`Report::trace_hash`] says so.
 
+pub mod adya;
 pub mod history;
+pub mod list_append;
 mod world;
 
 pub use world::{FaultCounts, Options, Report};

@@ -12,7 +12,7 @@
 use clap::Parser;
 use colony_sim::{FaultCounts, Options};
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,71 +54,6 @@ struct Args {
     histories: Option<PathBuf>,
 }
 
-fn adya_binary(choice: &Option<String>) -> Result<Option<PathBuf>, String> {
-    match choice.as_deref() {
-        None => Ok(None),
-        Some("auto") => {
-            let found = Command::new("adya").arg("--version").output();
-            match found {
-                Ok(output) if output.status.success() => Ok(Some(PathBuf::from("adya"))),
-                _ => {
-                    eprintln!("colony-sim: adya is not on PATH (cargo install adya); histories are checked by the simulator alone");
-                    Ok(None)
-                }
-            }
-        }
-        Some(path) => {
-            let path = PathBuf::from(path);
-            match Command::new(&path).arg("--version").output() {
-                Ok(output) if output.status.success() => Ok(Some(path)),
-                Ok(output) => Err(format!(
-                    "{} --version failed: {}",
-                    path.display(),
-                    String::from_utf8_lossy(&output.stderr)
-                )),
-                Err(e) => Err(format!("cannot run {}: {e}", path.display())),
-            }
-        }
-    }
-}
-
-/// Checks `history` (Elle JSON lines, written to `file`) with adya for strict serializability;
-/// the violations it reports.
-fn run_adya(adya: &PathBuf, file: &PathBuf) -> Vec<String> {
-    let output = Command::new(adya)
-        .args(["check", "-m", "list-append", "-c", "strict-serializable"])
-        .arg(file)
-        .output();
-    match output {
-        Ok(output) => match output.status.code() {
-            Some(0) => Vec::new(),
-            Some(1) => vec![format!(
-                "adya: not strict serializable: {}",
-                String::from_utf8_lossy(&output.stdout)
-                    .lines()
-                    .take(20)
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            )],
-            // 2: unknown (no dependencies inferred, or a timeout): not a violation, but said.
-            Some(2) => {
-                eprintln!(
-                    "colony-sim: adya could not decide {}: {}",
-                    file.display(),
-                    String::from_utf8_lossy(&output.stdout).trim()
-                );
-                Vec::new()
-            }
-            _ => vec![format!(
-                "adya failed on {}: {}",
-                file.display(),
-                String::from_utf8_lossy(&output.stderr)
-            )],
-        },
-        Err(e) => vec![format!("cannot run adya: {e}")],
-    }
-}
-
 /// Prints a line to standard output, and says nothing more when it is closed (a reader such as
 /// `head` went away): the run's status is in the exit code.
 fn say(line: std::fmt::Arguments<'_>) {
@@ -140,7 +75,7 @@ fn main() -> ExitCode {
         eprintln!("colony-sim: need at least 3 nodes, 1 cell and 1 client");
         return ExitCode::from(2);
     }
-    let adya = match adya_binary(&args.adya) {
+    let adya = match colony_sim::adya::binary(&args.adya) {
         Ok(adya) => adya,
         Err(e) => {
             eprintln!("colony-sim: {e}");
@@ -187,7 +122,7 @@ fn main() -> ExitCode {
             }
         }
         if let Some(adya) = &adya {
-            found.extend(run_adya(adya, &file));
+            found.extend(colony_sim::adya::check(adya, &file));
             adya_runs.set(adya_runs.get() + 1);
             if args.histories.is_none() && found.is_empty() {
                 // Written only for adya to read: a passing seed's history is not kept (a

@@ -3,7 +3,7 @@
 
 use crate::history::{Completion, History, Instant, MicroOp, Transaction as HistoryTransaction};
 use colony_core::cell::{
-    Abort, ClientId, Condition, Key, Operation, OperationResult, Reply, Request, Transaction, Value,
+    Abort, ClientId, Key, Operation, OperationResult, Reply, Request, Transaction, Value,
 };
 use colony_core::group::NodeId;
 use colony_node::driver::{Driver, Outbox};

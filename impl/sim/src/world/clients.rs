@@ -3,25 +3,7 @@
 
 use super::*;
 
-fn list_bytes(list: &[u32]) -> Vec<u8> {
-    list.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn bytes_list(bytes: &[u8]) -> Option<Vec<u32>> {
-    if !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    Some(
-        bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    )
-}
-
-fn key_name(key: u64) -> Key {
-    Key(key.to_le_bytes().to_vec())
-}
+use crate::list_append::{self, key as key_name};
 
 /// The key of a cell's counter, apart from its lists' keys (which are 8 bytes long).
 fn counter_key(cell: CellId) -> Key {
@@ -194,66 +176,12 @@ impl World {
                 ],
             )
         } else if kind < 6 {
-            (
-                Transaction {
-                    conditions: vec![],
-                    operations: vec![
-                        Operation::Read {
-                            key: key_name(first),
-                        },
-                        Operation::Read {
-                            key: key_name(second),
-                        },
-                    ],
-                },
-                vec![
-                    MicroOp::Read {
-                        key: first,
-                        list: None,
-                    },
-                    MicroOp::Read {
-                        key: second,
-                        list: None,
-                    },
-                ],
-            )
+            list_append::reads(first, second)
         } else {
             let value = self.next_value;
             self.next_value += 1;
             let known = client.known.get(&first).cloned().unwrap_or_default();
-            let condition = if known.is_empty() {
-                Condition::Absent {
-                    key: key_name(first),
-                }
-            } else {
-                Condition::Equals {
-                    key: key_name(first),
-                    value: Value::Bytes(list_bytes(&known)),
-                }
-            };
-            let mut appended = known;
-            appended.push(value);
-            (
-                Transaction {
-                    conditions: vec![condition],
-                    operations: vec![
-                        Operation::Write {
-                            key: key_name(first),
-                            value: Value::Bytes(list_bytes(&appended)),
-                        },
-                        Operation::Read {
-                            key: key_name(second),
-                        },
-                    ],
-                },
-                vec![
-                    MicroOp::Append { key: first, value },
-                    MicroOp::Read {
-                        key: second,
-                        list: None,
-                    },
-                ],
-            )
+            list_append::append(first, second, value, known)
         };
         let request = Request {
             client: client.id,
@@ -377,11 +305,7 @@ impl World {
                     *value = count;
                 }
                 if let MicroOp::Read { list, key } = op {
-                    let read = match result {
-                        OperationResult::Read(None) => Some(Vec::new()),
-                        OperationResult::Read(Some(Value::Bytes(bytes))) => bytes_list(bytes),
-                        _ => None,
-                    };
+                    let read = list_append::read_list(result);
                     match read {
                         Some(read) => {
                             self.clients[c].known.insert(*key, read.clone());

@@ -16,6 +16,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Prints a line, and goes on quietly when standard output is closed (the reader went away):
+/// the cluster must still be torn down.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// How long the nodes have to start answering.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -141,18 +150,18 @@ pub async fn run(args: DevArgs) -> Result<(), Failure> {
     }
 
     let endpoints: Vec<&str> = nodes.iter().map(|n| n.addr.as_str()).collect();
-    println!("export COLONY_ENDPOINTS={}", endpoints.join(","));
+    say!("export COLONY_ENDPOINTS={}", endpoints.join(","));
     if args.insecure {
-        println!("export COLONY_INSECURE=true");
+        say!("export COLONY_INSECURE=true");
     } else {
         let client = TlsFiles::in_dir(&certs, "client");
-        println!("export COLONY_CACERT={}", quote(&client.ca));
-        println!("export COLONY_CERT={}", quote(&client.cert));
-        println!("export COLONY_KEY={}", quote(&client.key));
+        say!("export COLONY_CACERT={}", quote(&client.ca));
+        say!("export COLONY_CERT={}", quote(&client.cert));
+        say!("export COLONY_KEY={}", quote(&client.key));
     }
     for node in &nodes {
         let pid = node.child.as_ref().map_or(0, Child::id);
-        println!(
+        say!(
             "# node {}: pid {pid}, {}, metrics http://{}/metrics, log {}",
             node.id,
             node.addr,
@@ -160,7 +169,7 @@ pub async fn run(args: DevArgs) -> Result<(), Failure> {
             node.log.display()
         );
     }
-    println!("# Ctrl-C stops the cluster.");
+    say!("# Ctrl-C stops the cluster.");
 
     let mut signal = Box::pin(crate::node::shutdown_signal());
     loop {
@@ -173,7 +182,7 @@ pub async fn run(args: DevArgs) -> Result<(), Failure> {
                 continue;
             };
             if let Ok(Some(status)) = child.try_wait() {
-                println!(
+                say!(
                     "# node {} (pid {}) exited ({status}); start it again with: {} node --config {}",
                     node.id,
                     child.id(),
@@ -184,12 +193,12 @@ pub async fn run(args: DevArgs) -> Result<(), Failure> {
             }
         }
     }
-    println!("# stopping the cluster");
+    say!("# stopping the cluster");
     stop_all(&mut nodes);
     if args.dir.is_none() {
-        println!("# removed {}", dir.display());
+        say!("# removed {}", dir.display());
     } else {
-        println!("# kept {}", dir.display());
+        say!("# kept {}", dir.display());
     }
     Ok(())
 }

@@ -24,6 +24,8 @@
 #![deny(missing_docs)]
 
 pub mod driver;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod host;
 pub mod limits;
 pub mod storage;

@@ -133,6 +133,13 @@ fn encode_into(
             ),
         });
     }
+    push_frame(out, cell, payload);
+    Ok(())
+}
+
+/// Appends the header of a record of `cell` holding `payload` (length, cell, payload checksum,
+/// header checksum), then the payload.
+fn push_frame(out: &mut Vec<u8>, cell: CellId, payload: &[u8]) {
     let start = out.len();
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&cell.0.to_le_bytes());
@@ -140,7 +147,6 @@ fn encode_into(
     let header_crc = crc32c::crc32c(&out[start..start + 16]);
     out.extend_from_slice(&header_crc.to_le_bytes());
     out.extend_from_slice(payload);
-    Ok(())
 }
 
 /// The frames of one batch: each write, then the batch's end.
@@ -166,6 +172,14 @@ pub(crate) fn encode_batch(batch_number: u64, batch: &[Write]) -> Result<Vec<u8>
         },
     )?;
     Ok(bytes)
+}
+
+/// `payload` framed as one record of `cell` 0 with a right header and checksums, for the fuzz
+/// targets: the bytes of a record whose payload is anything at all.
+pub(crate) fn frame_payload(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_BYTES + payload.len());
+    push_frame(&mut out, CellId(0), payload);
+    out
 }
 
 /// What recovery read from one log's bytes.

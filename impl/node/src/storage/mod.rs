@@ -25,7 +25,7 @@
 
 pub mod conformance;
 mod file;
-mod frame;
+pub(crate) mod frame;
 mod image;
 mod memory;
 mod sim;

@@ -25,6 +25,16 @@ fn free_addr() -> String {
 }
 
 fn start(id: u8, nodes: &BTreeMap<NodeId, String>, data: &Path, security: Security) -> Node {
+    start_with_metrics(id, nodes, data, security, None)
+}
+
+fn start_with_metrics(
+    id: u8,
+    nodes: &BTreeMap<NodeId, String>,
+    data: &Path,
+    security: Security,
+    metrics_listen: Option<String>,
+) -> Node {
     let (stop, stopped) = oneshot::channel::<()>();
     let config = ServerConfig {
         node: NodeId(id),
@@ -32,7 +42,7 @@ fn start(id: u8, nodes: &BTreeMap<NodeId, String>, data: &Path, security: Securi
         nodes: nodes.clone(),
         data_dir: data.join(format!("node-{id}")),
         security,
-        metrics_listen: None,
+        metrics_listen,
         tick: ServerConfig::TICK_DEFAULT,
     };
     let task = tokio::spawn(run(config, async {
@@ -77,18 +87,29 @@ async fn a_cluster_of_three_serves_a_cell_through_a_failure_and_a_restart() {
     )
     .expect("certificates");
     let nodes: BTreeMap<NodeId, String> = (1..=3).map(|i| (NodeId(i), free_addr())).collect();
+    let metrics = free_addr();
     let mut running: BTreeMap<u8, Node> = (1..=3)
         .map(|i| {
+            let listen = (i == 2).then(|| metrics.clone());
+            let security = tls(&certs, &format!("node-{i}"));
             (
                 i,
-                start(i, &nodes, dir.path(), tls(&certs, &format!("node-{i}"))),
+                start_with_metrics(i, &nodes, dir.path(), security, listen),
             )
         })
         .collect();
 
     let mut config = ClientConfig::new(nodes.values().cloned().collect(), tls(&certs, "client"));
     config.timeout = Duration::from_secs(20);
-    let client = Client::connect(config).await.expect("connects");
+    // The servers bind their ports as they start: wait for one to answer.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let client = loop {
+        match Client::connect(config.clone()).await {
+            Ok(client) => break client,
+            Err(e) if tokio::time::Instant::now() > deadline => panic!("no server answered: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
     let created = client.create_cell("accounts", 3).await.expect("creates");
     assert!(!created.existed);
     assert_eq!(created.record.members.len(), 3);
@@ -154,6 +175,23 @@ async fn a_cluster_of_three_serves_a_cell_through_a_failure_and_a_restart() {
         .expect("increments");
     assert_eq!(results, vec![OperationResult::Incremented(11.into())]);
 
+    // Node 2's metrics, in Prometheus's text format.
+    let page = http_get(&metrics, "/metrics").await;
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    let fsyncs: u64 = page
+        .lines()
+        .find_map(|l| l.strip_prefix("colony_fsyncs_total "))
+        .and_then(|v| v.parse().ok())
+        .expect("an fsync count");
+    assert!(fsyncs > 0, "{page}");
+    assert!(
+        page.contains("colony_request_seconds_bucket{le=\"+Inf\"}"),
+        "{page}"
+    );
+    assert!(http_get(&metrics, "/other")
+        .await
+        .starts_with("HTTP/1.1 404"));
+
     let listed = client.list_cells().await.expect("lists");
     assert_eq!(
         listed.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
@@ -183,4 +221,16 @@ async fn a_cluster_of_three_serves_a_cell_through_a_failure_and_a_restart() {
     for (_, node) in running {
         stop(node).await;
     }
+}
+
+async fn http_get(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: colony\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let mut page = String::new();
+    stream.read_to_string(&mut page).await.expect("reads");
+    page
 }

@@ -517,7 +517,11 @@ impl Client {
                     }
                 },
                 Ok(ApiResponse::Error(reason)) => {
-                    self.give_back(cell, session);
+                    // A session whose request an earlier attempt may have delivered is not
+                    // reused: its next request would get that one's remembered reply.
+                    if !sent {
+                        self.give_back(cell, session);
+                    }
                     return Err(ClientError::refused(target, reason));
                 }
                 Ok(other) => {

@@ -251,7 +251,10 @@ impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Failure {
         match e {
             ClientError::Invalid(_) => Failure::Usage(e.to_string()),
-            ClientError::Indeterminate(_) => Failure::Unknown(e.to_string()),
+            // A reply this client cannot read may follow a request that was applied.
+            ClientError::Indeterminate(_) | ClientError::Protocol(_) => {
+                Failure::Unknown(e.to_string())
+            }
             _ => Failure::Failed(e.to_string()),
         }
     }

@@ -68,6 +68,22 @@ const BACKOFF_MIN: Duration = Duration::from_millis(10);
 /// The longest wait between two attempts.
 const BACKOFF_MAX: Duration = Duration::from_millis(500);
 
+/// The longest one attempt may take before the client tries another member: a node answers
+/// within its own request timeout (5 s) or says the outcome is unknown.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(6);
+
+/// How one call's attempts ended.
+enum Ended {
+    /// The cell answered.
+    Reply(Reply),
+    /// A node refused the request as malformed.
+    Refused(NodeId, String),
+    /// Out of attempts or time; the last failure.
+    GaveUp(String),
+    /// An answer this client cannot read.
+    Protocol(String),
+}
+
 /// The most idle sessions a client keeps per cell.
 const IDLE_SESSIONS_MAX: usize = 64;
 
@@ -439,21 +455,131 @@ impl Client {
             .map_err(|e| ClientError::Unavailable(format!("node {} at {addr}: {e}", node.0)))
     }
 
-    /// The retry loop of one transaction: one session, one sequence number, every attempt.
+    /// One transaction in a cell: a session from the pool (or a newly opened one), then the
+    /// retry loop under its next sequence number.
     async fn transact_route(
         &self,
         mut route: Route,
         transaction: Transaction,
     ) -> Result<Vec<OperationResult>, ClientError> {
         let cell = route.record.cell;
-        let session = self.take_session(cell);
+        let deadline = Instant::now() + self.config.timeout;
+        let mut session = match self.take_session(cell) {
+            Some(session) => session,
+            None => self.open_session(&mut route, deadline).await?,
+        };
+        // At most twice: again only when a pooled session turned out to be gone before this
+        // call sent anything.
+        for _ in 0..2 {
+            let request = Request {
+                client: session.client,
+                sequence: session.next,
+                transaction: transaction.clone(),
+            };
+            let (ended, sent) = self.attempts(&mut route, &request, deadline).await;
+            let next = Session {
+                client: session.client,
+                next: session.next + 1,
+            };
+            return match ended {
+                Ended::Reply(Reply::Done(Ok(results))) => {
+                    self.give_back(cell, next);
+                    Ok(results)
+                }
+                Ended::Reply(Reply::Done(Err(abort))) => {
+                    self.give_back(cell, next);
+                    Err(match abort {
+                        Abort::Malformed(e) => ClientError::Invalid(e.to_string()),
+                        abort => ClientError::Aborted(abort),
+                    })
+                }
+                Ended::Reply(Reply::SessionExpired) if !sent => {
+                    // The pooled session expired or was evicted while idle: nothing of this
+                    // call is outstanding, so a new session may carry it.
+                    session = self.open_session(&mut route, deadline).await?;
+                    continue;
+                }
+                Ended::Reply(Reply::SessionExpired) => Err(ClientError::Indeterminate(
+                    "the cell forgot this client's session, so an earlier attempt's fate is unknown".into(),
+                )),
+                Ended::Reply(Reply::Stale { last } | Reply::SequenceGap { last }) => {
+                    Err(ClientError::Protocol(format!(
+                        "the cell's session is at sequence {last}, this client's at {}",
+                        session.next
+                    )))
+                }
+                Ended::Reply(Reply::SequenceZero) => {
+                    Err(ClientError::Protocol("sequence 0 was sent".into()))
+                }
+                // A session whose request an earlier attempt may have delivered is never
+                // given back: its next request would get that one's remembered reply.
+                Ended::Refused(_, last) | Ended::GaveUp(last) if sent => {
+                    Err(ClientError::Indeterminate(last))
+                }
+                Ended::Refused(node, reason) => {
+                    self.give_back(cell, session);
+                    Err(ClientError::refused(node, reason))
+                }
+                Ended::GaveUp(last) => {
+                    self.give_back(cell, session);
+                    Err(ClientError::Unavailable(last))
+                }
+                Ended::Protocol(reason) if sent => Err(ClientError::Indeterminate(format!(
+                    "after an attempt that may have been applied: {reason}"
+                ))),
+                Ended::Protocol(reason) => Err(ClientError::Protocol(reason)),
+            };
+        }
+        Err(ClientError::Unavailable(
+            "a new session was forgotten at once; the cell's clock may be far ahead".into(),
+        ))
+    }
+
+    /// Opens a session: a new client id whose first request (sequence 1) is an empty
+    /// transaction. The cell cannot protect a retry of a session's first request (once the
+    /// session is evicted, a retry opens a new one and applies again), so no caller's request
+    /// is ever a first one: an empty transaction applied twice changes nothing.
+    async fn open_session(
+        &self,
+        route: &mut Route,
+        deadline: Instant,
+    ) -> Result<Session, ClientError> {
+        let session = Session::fresh();
         let request = Request {
             client: session.client,
             sequence: session.next,
-            transaction,
+            transaction: Transaction::default(),
         };
-        let deadline = Instant::now() + self.config.timeout;
-        let mut target = route.leader.unwrap_or(route.record.members[0]);
+        match self.attempts(route, &request, deadline).await.0 {
+            Ended::Reply(Reply::Done(_)) => Ok(Session {
+                client: session.client,
+                next: session.next + 1,
+            }),
+            // Nothing of the caller's was sent, whatever became of the opening.
+            Ended::Reply(other) => Err(ClientError::Unavailable(format!(
+                "opening a session was answered {other:?}"
+            ))),
+            Ended::Refused(node, reason) => Err(ClientError::refused(node, reason)),
+            Ended::GaveUp(last) => Err(ClientError::Unavailable(last)),
+            Ended::Protocol(reason) => Err(ClientError::Protocol(reason)),
+        }
+    }
+
+    /// Sends `request` to the cell's members until one answers with the cell's reply, a node
+    /// refuses it, or the attempts or the time run out. Returns how it ended, and whether an
+    /// attempt before the end may have delivered it.
+    async fn attempts(
+        &self,
+        route: &mut Route,
+        request: &Request,
+        deadline: Instant,
+    ) -> (Ended, bool) {
+        let Some(first) = route.record.members.first().copied() else {
+            let reason = format!("{} has no members", route.record.cell);
+            return (Ended::Protocol(reason), false);
+        };
+        let cell = route.record.cell;
+        let mut target = route.leader.unwrap_or(first);
         let mut backoff = BACKOFF_MIN;
         let mut sent = false;
         let mut last = String::from("no attempt was made");
@@ -462,23 +588,27 @@ impl Client {
             if remaining.is_zero() {
                 break;
             }
-            let Some(addr) = self.nodes().get(&target).cloned() else {
-                return Err(ClientError::Unavailable(format!(
-                    "node {} has no known address",
-                    target.0
-                )));
-            };
             let message = ApiRequest::Transact {
                 cell,
                 request: request.clone(),
             };
             let mut wait = true;
-            match self.pool.call(&addr, &message, remaining).await {
+            let response = match self.nodes().get(&target).cloned() {
+                Some(addr) => {
+                    let budget = remaining.min(ATTEMPT_TIMEOUT);
+                    self.pool.call(&addr, &message, budget).await
+                }
+                None => Err(CallError::NotSent(format!(
+                    "node {} has no known address",
+                    target.0
+                ))),
+            };
+            match response {
                 Ok(ApiResponse::Transact(outcome)) => match outcome {
                     TransactOutcome::Reply(reply) => {
                         route.leader = Some(target);
-                        self.remember(&route);
-                        return self.finish(cell, session, reply);
+                        self.remember(route);
+                        return (Ended::Reply(reply), sent);
                     }
                     TransactOutcome::NotLeader {
                         leader: Some(leader),
@@ -502,7 +632,7 @@ impl Client {
                         if let Some(members) = members.filter(|m| !m.is_empty()) {
                             route.record.members = members;
                             route.leader = None;
-                            self.remember(&route);
+                            self.remember(route);
                         }
                         target = next_member(&route.record.members, target);
                     }
@@ -516,18 +646,10 @@ impl Client {
                         target = next_member(&route.record.members, target);
                     }
                 },
-                Ok(ApiResponse::Error(reason)) => {
-                    // A session whose request an earlier attempt may have delivered is not
-                    // reused: its next request would get that one's remembered reply.
-                    if !sent {
-                        self.give_back(cell, session);
-                    }
-                    return Err(ClientError::refused(target, reason));
-                }
+                Ok(ApiResponse::Error(reason)) => return (Ended::Refused(target, reason), sent),
                 Ok(other) => {
-                    return Err(ClientError::Protocol(format!(
-                        "a transaction answered {other:?}"
-                    )));
+                    let reason = format!("a transaction answered {other:?}");
+                    return (Ended::Protocol(reason), true);
                 }
                 Err(CallError::NotSent(reason)) => {
                     last = format!("node {}: {reason}", target.0);
@@ -540,65 +662,16 @@ impl Client {
                 }
             }
             if wait {
-                tokio::time::sleep(backoff.min(deadline.saturating_duration_since(Instant::now())))
-                    .await;
+                let left = deadline.saturating_duration_since(Instant::now());
+                tokio::time::sleep(backoff.min(left)).await;
                 backoff = (backoff * 2).min(BACKOFF_MAX);
             }
         }
-        // The session is not given back: its request may still be applied later, and a new
-        // request under the next sequence number would then find a gap. A fresh session is
-        // drawn next time.
-        if sent {
-            Err(ClientError::Indeterminate(last))
-        } else {
-            self.give_back(cell, session);
-            Err(ClientError::Unavailable(last))
-        }
+        (Ended::GaveUp(last), sent)
     }
 
-    /// The caller's result from the cell's reply, and the session's next state.
-    fn finish(
-        &self,
-        cell: CellId,
-        session: Session,
-        reply: Reply,
-    ) -> Result<Vec<OperationResult>, ClientError> {
-        let next = Session {
-            client: session.client,
-            next: session.next + 1,
-        };
-        match reply {
-            Reply::Done(Ok(results)) => {
-                self.give_back(cell, next);
-                Ok(results)
-            }
-            Reply::Done(Err(abort)) => {
-                self.give_back(cell, next);
-                Err(match abort {
-                    Abort::Malformed(e) => ClientError::Invalid(e.to_string()),
-                    abort => ClientError::Aborted(abort),
-                })
-            }
-            // The session is dropped; the next call draws a new one.
-            Reply::SessionExpired => Err(ClientError::Indeterminate(
-                "the cell forgot this client's session, so an earlier attempt's fate is unknown"
-                    .into(),
-            )),
-            Reply::Stale { last } | Reply::SequenceGap { last } => {
-                Err(ClientError::Protocol(format!(
-                    "the cell's session is at sequence {last}, this client's at {}",
-                    session.next
-                )))
-            }
-            Reply::SequenceZero => Err(ClientError::Protocol("sequence 0 was sent".into())),
-        }
-    }
-
-    fn take_session(&self, cell: CellId) -> Session {
-        lock(&self.sessions)
-            .get_mut(&cell)
-            .and_then(Vec::pop)
-            .unwrap_or_else(Session::fresh)
+    fn take_session(&self, cell: CellId) -> Option<Session> {
+        lock(&self.sessions).get_mut(&cell).and_then(Vec::pop)
     }
 
     fn give_back(&self, cell: CellId, session: Session) {

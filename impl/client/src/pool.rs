@@ -8,6 +8,9 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// The longest wait for a connection to open, within a call's time.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The most idle connections kept per address.
 const IDLE_CONNECTIONS_MAX: usize = 64;
 
@@ -50,7 +53,7 @@ impl Pool {
         let mut conn = match idle {
             Some(conn) => conn,
             None => match tokio::time::timeout(
-                timeout,
+                timeout.min(CONNECT_TIMEOUT),
                 connect_from(self.source, addr, &self.security, Role::Client, None),
             )
             .await
@@ -59,7 +62,8 @@ impl Pool {
                 Ok(Err(e)) => return Err(CallError::NotSent(e.to_string())),
                 Err(_) => {
                     return Err(CallError::NotSent(format!(
-                        "no connection within {timeout:?}"
+                        "no connection within {:?}",
+                        timeout.min(CONNECT_TIMEOUT)
                     )))
                 }
             },

@@ -31,6 +31,9 @@ pub enum CertError {
         /// Why.
         source: std::io::Error,
     },
+    /// A client's name is one the nodes or the CA use.
+    #[error("{0}")]
+    Name(String),
     /// A host name is not valid in a certificate, or generation failed.
     #[error("certificate generation: {0}")]
     Generate(#[from] rcgen::Error),
@@ -54,6 +57,15 @@ pub fn generate(dir: &Path, plan: &CertPlan) -> Result<Vec<PathBuf>, CertError> 
         path: dir.to_path_buf(),
         source,
     })?;
+    if let Some(client) = plan
+        .clients
+        .iter()
+        .find(|c| c.starts_with("node-") || *c == "ca")
+    {
+        return Err(CertError::Name(format!(
+            "a client may not be called {client:?}: names node-N and ca are the nodes' and the CA's"
+        )));
+    }
     let mut names = vec!["ca".to_string()];
     names.extend(plan.nodes.iter().map(|n| node_name(*n)));
     names.extend(plan.clients.iter().cloned());

@@ -64,13 +64,30 @@ pub fn encode_record(record: &CellRecord) -> Result<Vec<u8>, ApiWireError> {
 /// The record `bytes` hold.
 pub fn decode_record(bytes: &[u8]) -> Result<CellRecord, ApiWireError> {
     codec::decode(FORMAT_VERSION, bytes, |r: &CellRecord| {
-        crate::api::check_cell_name(&r.name)
+        crate::api::check_cell_name(&r.name)?;
+        check_members(&r.members)
     })
+}
+
+/// A record's members: 1 to `MEMBERS_MAX` distinct nodes.
+fn check_members(members: &[NodeId]) -> Result<(), ApiWireError> {
+    let max = colony_core::group::MEMBERS_MAX;
+    let distinct = members
+        .iter()
+        .enumerate()
+        .all(|(i, m)| !members[..i].contains(m));
+    if members.is_empty() || members.len() > max || !distinct {
+        return Err(ApiWireError::Name(format!(
+            "a record's members must be 1 to {max} distinct nodes, not {members:?}"
+        )));
+    }
+    Ok(())
 }
 
 /// The transaction that enters `record` in the directory, if neither its name nor its id is
 /// there yet.
 pub fn create_transaction(record: &CellRecord) -> Result<Transaction, ApiWireError> {
+    check_members(&record.members)?;
     let name = name_key(&record.name);
     let id = id_key(record.cell);
     Ok(Transaction {

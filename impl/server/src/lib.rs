@@ -134,7 +134,11 @@ pub async fn run(
             continue;
         }
         for channel in [Channel::Votes, Channel::Bulk] {
-            let (tx, rx) = mpsc::channel(peers::OUTBOX_FRAMES_MAX);
+            let bound = match channel {
+                Channel::Votes => peers::OUTBOX_FRAMES_MAX,
+                Channel::Bulk => peers::BULK_OUTBOX_FRAMES_MAX,
+            };
+            let (tx, rx) = mpsc::channel(bound);
             match channel {
                 Channel::Votes => outboxes.votes.insert(*peer, tx),
                 Channel::Bulk => outboxes.bulk.insert(*peer, tx),
@@ -267,7 +271,9 @@ async fn accept_all(
                     Metrics::add(&metrics.connections_refused, 1);
                     tracing::warn!(%from, "refused node {} from {from}: not a peer of this cluster", node.0);
                 }
-                Role::Peer { node, .. } => peers::receive(node, conn, inbox, metrics).await,
+                Role::Peer { node, channel } => {
+                    peers::receive(node, channel, conn, inbox, metrics).await
+                }
                 Role::Client => clients::serve(conn, inbox, metrics).await,
             }
         });

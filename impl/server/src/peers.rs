@@ -16,9 +16,26 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// The most frames waiting for one peer on one channel. Past it frames are dropped, as a
+/// The most frames waiting for one peer on the votes channel. Past it frames are dropped, as a
 /// network would drop them: a slow or absent peer must not hold the node's memory.
 pub const OUTBOX_FRAMES_MAX: usize = 4096;
+
+/// The most snapshots waiting for one peer: each may be large, and a replica asks again for
+/// one that was dropped.
+pub const BULK_OUTBOX_FRAMES_MAX: usize = 16;
+
+/// The longest wait for a connection to a peer to open, handshake included.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The longest a frame may take to be written to a peer. A connection whose writes stall
+/// this long (a partition that drops packets, a peer that stopped reading) is given up and
+/// opened again, rather than waiting out TCP's own retransmission timeout of many minutes.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An accepted votes connection that brings nothing for this long is closed: a live peer pings
+/// every few ticks, so silence means the connection is dead (half-open after a partition).
+/// The bulk connection is quiet between snapshots and has no such bound.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The first wait before reconnecting to a peer, doubled after each failure.
 pub const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(50);
@@ -46,7 +63,12 @@ pub async fn keep_connected(
     let mut backoff = RECONNECT_BACKOFF_MIN;
     let mut last_error = String::new();
     loop {
-        match connect_from(source, &addr, &security, role, Some(peer)).await {
+        let attempt = connect_from(source, &addr, &security, role, Some(peer));
+        let connected = match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no connection within {CONNECT_TIMEOUT:?}")),
+        };
+        match connected {
             Ok((conn, _)) => {
                 tracing::info!("connected to node {} at {addr}", peer.0);
                 backoff = RECONNECT_BACKOFF_MIN;
@@ -56,8 +78,7 @@ pub async fn keep_connected(
                 }
                 tracing::info!("lost the connection to node {}", peer.0);
             }
-            Err(e) => {
-                let error = e.to_string();
+            Err(error) => {
                 // One line per kind of failure, not one per attempt.
                 if error != last_error {
                     tracing::warn!("cannot reach node {} at {addr}: {error}", peer.0);
@@ -76,11 +97,13 @@ pub async fn keep_connected(
     }
 }
 
-/// Sends frames until the connection fails (returns true) or the outbox closes (false).
+/// Sends frames until the connection fails or stalls for [`SEND_TIMEOUT`] (returns true) or
+/// the outbox closes (false).
 async fn send_all(mut conn: Conn, outbox: &mut mpsc::Receiver<Vec<u8>>) -> bool {
     while let Some(frame) = outbox.recv().await {
-        if conn.send(frame).await.is_err() {
-            return true;
+        match tokio::time::timeout(SEND_TIMEOUT, conn.send(frame)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return true,
         }
     }
     false
@@ -91,12 +114,25 @@ async fn send_all(mut conn: Conn, outbox: &mut mpsc::Receiver<Vec<u8>>) -> bool 
 /// build, and its next connection's handshake will say which.
 pub async fn receive(
     from: NodeId,
+    channel: Channel,
     mut conn: Conn,
     inbox: SyncSender<Command>,
     metrics: Arc<Metrics>,
 ) {
     loop {
-        let bytes = match conn.recv().await {
+        let idle = match channel {
+            Channel::Votes => IDLE_TIMEOUT,
+            Channel::Bulk => Duration::MAX,
+        };
+        let Ok(received) = tokio::time::timeout(idle, conn.recv()).await else {
+            tracing::info!(
+                peer = from.0,
+                "node {} sent nothing for {IDLE_TIMEOUT:?}: closing its connection",
+                from.0
+            );
+            return;
+        };
+        let bytes = match received {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return,
             Err(e) => {

@@ -654,14 +654,24 @@ impl Runtime for CellRuntime<'_> {
         self.active.applied = slot;
     }
 
+    /// A command this replica proposed and gave up on. Its client is told the fate is unknown,
+    /// not that nothing was applied: a command given up because a snapshot covered its slot
+    /// may have been decided there, and the replica cannot tell (`Leader::on_installed`). A
+    /// retry under the same sequence number is safe either way: the session answers it.
     fn abandoned(&mut self, command: Command) {
         if let Ok(command) = decode_command(&command.0) {
             let request = &command.request;
             if self.active.waiters.get(&request.client) == Some(&request.sequence) {
                 self.active.waiters.remove(&request.client);
-                let leader = self.active.replica.leader_hint();
+                let reason = match self.active.replica.leader_hint() {
+                    Some(leader) => format!(
+                        "this node's proposal was overtaken; node {} leads now: retry under the same sequence number",
+                        leader.0
+                    ),
+                    None => "this node's proposal was overtaken: retry under the same sequence number".to_string(),
+                };
                 self.effects
-                    .reply(self.cell, request, Outcome::NotLeader { leader });
+                    .reply(self.cell, request, Outcome::Unknown { reason });
             }
         }
     }

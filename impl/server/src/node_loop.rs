@@ -269,6 +269,12 @@ impl<S: Storage> NodeLoop<S> {
     }
 
     fn run(&mut self, inbox: Receiver<Command>) -> Result<(), StorageError> {
+        // The host's clock reads 0 until its first tick, and a command proposed then would be
+        // stamped 0: a session it opened would look idle since 1970 to the next command and
+        // expire at once. So the clock is set before anything else is taken.
+        self.driver.submit(Input::Tick {
+            now_ms: wall_clock_ms(),
+        });
         let mut next_tick = Instant::now() + self.config.tick;
         loop {
             let wait = next_tick.saturating_duration_since(Instant::now());

@@ -13,7 +13,7 @@
 //!
 //! Latencies are recorded per client in an [`hdrhistogram::Histogram`] of microseconds (three
 //! significant digits, up to an hour) and merged at the end, so that the clients share nothing
-//! on the hot path but two counters. A failed operation is counted, and the first
+//! on the hot path but a few atomic counters. A failed operation is counted, and the first
 //! [`ERRORS_KEPT`] are kept with their text; its latency is not recorded, since a fast refusal
 //! would flatter the percentiles.
 

@@ -1,4 +1,5 @@
-//! `colony`: run a node, run a local cluster, make certificates, and read and write cells.
+//! `colony`: run a node, run a local cluster, make certificates, read and write cells, and
+//! measure a cluster under a write load (`colony bench`).
 //!
 //! The client commands follow etcdctl's conventions: endpoints from `--endpoints` or
 //! `COLONY_ENDPOINTS`, certificates from `--cacert/--cert/--key` or `COLONY_CACERT`,
@@ -8,6 +9,7 @@
 //! (a failed condition among them); 2 for a usage error; 3 when the outcome is unknown (the
 //! request may or may not have been applied).
 
+mod bench;
 mod data;
 mod dev;
 mod node;
@@ -119,6 +121,12 @@ enum Command {
     Node(node::NodeArgs),
     /// Start a local cluster on loopback, each node its own process, until Ctrl-C.
     Dev(dev::DevArgs),
+    /// Write to cells from concurrent clients for a while, and report throughput and latency.
+    ///
+    /// Each write is one `put` through the client library (exactly-once, with retries), done
+    /// once the cell's majority has synced it. `--cells N` spreads the writes over N cells,
+    /// created first when missing.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -335,6 +343,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Node(args) => node::run(args).await,
         Command::Dev(args) => dev::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
 }
 

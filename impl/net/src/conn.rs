@@ -179,11 +179,7 @@ pub async fn connect_over(
             let host = host_of(addr);
             let name = ServerName::try_from(host.to_string())
                 .map_err(|e| ConnError::Identity(format!("{host:?} is not a host name: {e}")))?;
-            let stream =
-                tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.connector.connect(name, stream))
-                    .await
-                    .map_err(|_| ConnError::Handshake("TLS took too long".into()))?
-                    .map_err(ConnError::Tls)?;
+            let stream = tls_handshake(tls.connector.connect(name, stream)).await?;
             let cert = first_cert(stream.get_ref().1);
             (Box::new(stream), cert)
         }
@@ -226,10 +222,7 @@ pub async fn accept(
     let (io, peer_cert): (Box<dyn Io>, _) = match security {
         Security::Insecure => (Box::new(stream), None),
         Security::Tls(tls) => {
-            let stream = tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.acceptor.accept(stream))
-                .await
-                .map_err(|_| ConnError::Handshake("TLS took too long".into()))?
-                .map_err(ConnError::Tls)?;
+            let stream = tls_handshake(tls.acceptor.accept(stream)).await?;
             let cert = first_cert(stream.get_ref().1);
             (Box::new(stream), cert)
         }
@@ -263,6 +256,16 @@ pub async fn accept(
         .await?;
     conn.set_frame_bytes_max(frame_bytes_max(role));
     Ok((conn, role))
+}
+
+/// A TLS handshake, either side's, within [`HANDSHAKE_TIMEOUT`].
+async fn tls_handshake<S>(
+    handshake: impl std::future::Future<Output = io::Result<S>>,
+) -> Result<S, ConnError> {
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+        .await
+        .map_err(|_| ConnError::Handshake("TLS took too long".into()))?
+        .map_err(ConnError::Tls)
 }
 
 /// The other side's own certificate, the first of the chain it presented.

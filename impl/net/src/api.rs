@@ -33,6 +33,9 @@ pub enum ApiWireError {
     /// A cell name is empty, too long or not printable.
     #[error("bad cell name: {0}")]
     Name(String),
+    /// A directory record's members are not 1 to `MEMBERS_MAX` distinct nodes.
+    #[error("bad members: {0}")]
+    Members(String),
 }
 
 /// What a client asks a node.

@@ -77,7 +77,7 @@ fn check_members(members: &[NodeId]) -> Result<(), ApiWireError> {
         .enumerate()
         .all(|(i, m)| !members[..i].contains(m));
     if members.is_empty() || members.len() > max || !distinct {
-        return Err(ApiWireError::Name(format!(
+        return Err(ApiWireError::Members(format!(
             "a record's members must be 1 to {max} distinct nodes, not {members:?}"
         )));
     }
@@ -187,6 +187,20 @@ mod tests {
         assert!(directory
             .apply(&create_transaction(&same_id).expect("builds"))
             .is_err());
+    }
+
+    #[test]
+    fn a_record_needs_one_to_seven_distinct_members() {
+        for members in [
+            vec![],
+            vec![NodeId(1), NodeId(1)],
+            (1..=8).map(NodeId).collect(),
+        ] {
+            let mut bad = record("a");
+            bad.members = members;
+            let error = create_transaction(&bad).expect_err("refused");
+            assert!(error.to_string().starts_with("bad members"), "{error}");
+        }
     }
 
     #[test]

@@ -385,9 +385,7 @@ impl<S: Storage> NodeLoop<S> {
         reply: oneshot::Sender<TransactOutcome>,
     ) {
         Metrics::add(&self.metrics.requests, 1);
-        if self.driver.host().cell_members(cell).is_none()
-            && self.driver.host().cell_summary(cell).is_none()
-        {
+        if !self.driver.host().has_cell(cell) {
             // Not a member: say where the cell lives, if this node's directory copy knows.
             let members = self
                 .directory_copy()

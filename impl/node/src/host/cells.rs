@@ -159,6 +159,11 @@ impl Cells {
         self.corrupt.contains_key(&cell)
     }
 
+    /// Whether this node holds the cell, sound or corrupt.
+    pub(crate) fn contains(&self, cell: CellId) -> bool {
+        self.records.contains_key(&cell) || self.corrupt.contains_key(&cell)
+    }
+
     /// A new cell; false when it exists already.
     pub(crate) fn create(&mut self, cell: CellId, members: &[NodeId]) -> bool {
         if self.records.contains_key(&cell) || self.corrupt.contains_key(&cell) {

@@ -16,6 +16,10 @@
 //! **Failure detection** between nodes is one ping per node pair ([`Frame::Ping`]), however
 //! many cells they share.
 //!
+//! **Time.** The host's clock is what its last [`Input::Tick`] said, and it stamps every
+//! command it proposes with it, for the cells' sessions to expire by. A caller on a real clock
+//! gives it a tick before anything else; a command proposed before the first tick is stamped 0.
+//!
 //! **Durability.** Every write a step asks for goes into the open batch. Messages, replies and
 //! the snapshot notifications a step produces wait, in the host, for the batch that held the
 //! step's writes (or, for a step that wrote nothing, the last batch that wrote anything) to be
@@ -370,6 +374,11 @@ impl Host {
             evictions: self.cells.evictions(),
             ..self.metrics
         }
+    }
+
+    /// Whether this node holds the cell (sound or corrupt): a cheap check for every request.
+    pub fn has_cell(&self, cell: CellId) -> bool {
+        self.cells.contains(cell)
     }
 
     /// One cell as this node sees it; `None` for a cell unknown here.

@@ -4,7 +4,7 @@ use crate::Failure;
 use clap::Args;
 use colony_core::group::NodeId;
 use colony_net::{Security, Tls, TlsFiles};
-use colony_server::{run as serve, ServerConfig};
+use colony_server::{run as serve, Environment, ServerConfig};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -139,6 +139,7 @@ fn resolve(args: NodeArgs) -> Result<ServerConfig, String> {
         security,
         metrics_listen: args.metrics.or(file.metrics),
         tick,
+        environment: Environment::machine(),
     })
 }
 

@@ -7,7 +7,11 @@ use crate::{lock, Client, ClientError, Route};
 use colony_core::cell::{Abort, CellId, ClientId, OperationResult, Reply, Request, Transaction};
 use colony_core::group::NodeId;
 use colony_net::api::{ApiRequest, ApiResponse, TransactOutcome};
-use std::time::{Duration, Instant};
+use rand::RngCore;
+use std::time::Duration;
+// tokio's clock, not the system's: the same as the system's on a machine, and the simulation's
+// under a simulated network, so that a call's deadlines follow simulated time.
+use tokio::time::Instant;
 
 /// The first wait between two attempts, doubled after each, up to [`BACKOFF_MAX`].
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
@@ -39,15 +43,6 @@ const IDLE_SESSIONS_MAX: usize = 64;
 pub(crate) struct Session {
     client: ClientId,
     next: u64,
-}
-
-impl Session {
-    fn fresh() -> Session {
-        Session {
-            client: ClientId(rand::random::<u64>()),
-            next: 1,
-        }
-    }
 }
 
 impl Client {
@@ -140,7 +135,10 @@ impl Client {
         route: &mut Route,
         deadline: Instant,
     ) -> Result<Session, ClientError> {
-        let session = Session::fresh();
+        let session = Session {
+            client: self.new_session_id(),
+            next: 1,
+        };
         let request = Request {
             client: session.client,
             sequence: session.next,
@@ -264,6 +262,12 @@ impl Client {
             }
         }
         (Ended::GaveUp(last), sent)
+    }
+
+    /// A new session's id: random, so that two clients (or two sessions of one) never share
+    /// one, and drawn from the client's own generator, so that a seeded client repeats itself.
+    fn new_session_id(&self) -> ClientId {
+        ClientId(lock(&self.session_ids).next_u64())
     }
 
     fn take_session(&self, cell: CellId) -> Option<Session> {

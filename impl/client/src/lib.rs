@@ -28,8 +28,10 @@ use colony_net::api::{
     DIRECTORY_CELL,
 };
 use colony_net::directory;
-use colony_net::Security;
+use colony_net::{Net, Security};
 use pool::Pool;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -47,6 +49,11 @@ pub struct ClientConfig {
     pub attempts_max: u32,
     /// The local address to connect from, if not the system's choice.
     pub source: Option<std::net::IpAddr>,
+    /// The network: the machine's TCP unless a simulation gives its own.
+    pub network: Net,
+    /// Where session ids come from: a seed makes a simulated run repeatable; without one they
+    /// are drawn from the system's randomness.
+    pub seed: Option<u64>,
 }
 
 impl ClientConfig {
@@ -58,6 +65,8 @@ impl ClientConfig {
             timeout: Duration::from_secs(10),
             attempts_max: 32,
             source: None,
+            network: Net::tcp(),
+            seed: None,
         }
     }
 }
@@ -85,6 +94,7 @@ pub struct Client {
     nodes: Mutex<BTreeMap<NodeId, String>>,
     routes: Mutex<BTreeMap<String, Route>>,
     sessions: Mutex<BTreeMap<CellId, Vec<Session>>>,
+    session_ids: Mutex<StdRng>,
 }
 
 impl Client {
@@ -96,7 +106,15 @@ impl Client {
             ));
         }
         let client = Client {
-            pool: Pool::new(config.security.clone(), config.source),
+            pool: Pool::new(
+                config.network.clone(),
+                config.security.clone(),
+                config.source,
+            ),
+            session_ids: Mutex::new(match config.seed {
+                Some(seed) => StdRng::seed_from_u64(seed),
+                None => StdRng::from_os_rng(),
+            }),
             config,
             nodes: Mutex::new(BTreeMap::new()),
             routes: Mutex::new(BTreeMap::new()),

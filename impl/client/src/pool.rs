@@ -2,7 +2,7 @@
 //! opens one, sends one request, reads one response and gives the connection back.
 
 use colony_net::api::{decode_response, encode_request, ApiRequest, ApiResponse};
-use colony_net::{connect_from, Conn, Role, Security};
+use colony_net::{connect_from, Conn, Net, Role, Security};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -27,14 +27,16 @@ pub(crate) enum CallError {
 }
 
 pub(crate) struct Pool {
+    network: Net,
     security: Security,
     source: Option<IpAddr>,
     idle: Mutex<BTreeMap<String, Vec<Conn>>>,
 }
 
 impl Pool {
-    pub(crate) fn new(security: Security, source: Option<IpAddr>) -> Pool {
+    pub(crate) fn new(network: Net, security: Security, source: Option<IpAddr>) -> Pool {
         Pool {
+            network,
             security,
             source,
             idle: Mutex::new(BTreeMap::new()),
@@ -54,7 +56,14 @@ impl Pool {
             Some(conn) => conn,
             None => match tokio::time::timeout(
                 timeout.min(CONNECT_TIMEOUT),
-                connect_from(self.source, addr, &self.security, Role::Client, None),
+                connect_from(
+                    &self.network,
+                    self.source,
+                    addr,
+                    &self.security,
+                    Role::Client,
+                    None,
+                ),
             )
             .await
             {

@@ -3,16 +3,16 @@
 //! [`crate::hello`].
 
 use crate::hello::{self, Role, Welcome};
+use crate::network::Net;
 use crate::tls::{self, Security};
 use bytes::Bytes;
 use colony_core::group::NodeId;
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::ServerName;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
 /// The longest handshake frame: a hello or a welcome, with a reason.
@@ -119,50 +119,30 @@ fn frame_bytes_max(role: Role) -> usize {
     }
 }
 
-/// Opens a connection to `addr` (`host:port`) as `role`. When `expect` names a node, the other
-/// side must be that node and, under TLS, its certificate must name it.
+/// Opens a TCP connection to `addr` (`host:port`) as `role`. When `expect` names a node, the
+/// other side must be that node and, under TLS, its certificate must name it.
 pub async fn connect(
     addr: &str,
     security: &Security,
     role: Role,
     expect: Option<NodeId>,
 ) -> Result<(Conn, NodeId), ConnError> {
-    connect_from(None, addr, security, role, expect).await
+    connect_from(&Net::tcp(), None, addr, security, role, expect).await
 }
 
-/// As [`connect`], from the local address `source` when one is given: a node connects to its
-/// peers from the address it serves on, so that each node is one address to the others (and to
-/// a firewall that partitions them).
+/// As [`connect`], over `net`, from the local address `source` when one is given: a node
+/// connects to its peers from the address it serves on, so that each node is one address to
+/// the others (and to a firewall that partitions them).
 pub async fn connect_from(
+    net: &Net,
     source: Option<IpAddr>,
     addr: &str,
     security: &Security,
     role: Role,
     expect: Option<NodeId>,
 ) -> Result<(Conn, NodeId), ConnError> {
-    let tcp = match source {
-        None => TcpStream::connect(addr).await?,
-        Some(source) => {
-            let target = tokio::net::lookup_host(addr)
-                .await?
-                .find(|target| target.is_ipv4() == source.is_ipv4())
-                .ok_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::NotFound,
-                        format!("{addr} has no address of the family of {source}"),
-                    )
-                })?;
-            let socket = if source.is_ipv4() {
-                tokio::net::TcpSocket::new_v4()?
-            } else {
-                tokio::net::TcpSocket::new_v6()?
-            };
-            socket.bind(SocketAddr::new(source, 0))?;
-            socket.connect(target).await?
-        }
-    };
-    tcp.set_nodelay(true)?;
-    connect_over(tcp, addr, security, role, expect).await
+    let stream = net.connect(addr, source).await?;
+    connect_over(stream, addr, security, role, expect).await
 }
 
 /// As [`connect`], over a stream already open to `addr` (a simulated one, in the simulator).

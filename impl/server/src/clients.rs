@@ -2,13 +2,13 @@
 //! node loop or refused with the reason.
 
 use crate::metrics::Metrics;
-use crate::node_loop::{offer, Command, NotTaken};
+use crate::node_loop::{offer, Command, Inbox, NotTaken};
 use colony_net::api::{decode_request, encode_response, ApiRequest, ApiResponse, TransactOutcome};
 use colony_net::Conn;
-use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 /// How long a request waits for the node loop's answer before the client is told its fate is
 /// unknown (it retries under the same sequence number, which its session makes safe).
@@ -18,7 +18,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DIRECTORY_PAGE_MAX: u32 = 1000;
 
 /// Serves one client connection until it closes.
-pub async fn serve(mut conn: Conn, inbox: SyncSender<Command>, metrics: Arc<Metrics>) {
+pub async fn serve(mut conn: Conn, inbox: Inbox, metrics: Arc<Metrics>) {
     loop {
         let bytes = match conn.recv().await {
             Ok(Some(bytes)) => bytes,
@@ -48,11 +48,7 @@ pub async fn serve(mut conn: Conn, inbox: SyncSender<Command>, metrics: Arc<Metr
 
 /// The node loop's answer to `request`; `stopping` is set when the loop has stopped, so that
 /// the connection closes after telling the client.
-async fn answer(
-    request: ApiRequest,
-    inbox: &SyncSender<Command>,
-    stopping: &mut bool,
-) -> ApiResponse {
+async fn answer(request: ApiRequest, inbox: &Inbox, stopping: &mut bool) -> ApiResponse {
     match request {
         ApiRequest::Transact { cell, request } => {
             let outcome = ask(inbox, stopping, |reply| Command::Transact {
@@ -130,7 +126,7 @@ enum Unanswered {
 
 /// Gives the node loop a command built around a reply slot and waits for the answer.
 async fn ask<T>(
-    inbox: &SyncSender<Command>,
+    inbox: &Inbox,
     stopping: &mut bool,
     command: impl FnOnce(oneshot::Sender<T>) -> Command,
 ) -> Result<T, Unanswered> {

@@ -1,10 +1,14 @@
 //! The Colony server: one node of a cluster, as a process.
 //!
-//! A node's host and write-ahead log are driven by one thread, the node loop
-//! ([`node_loop`]), exactly as the simulator drives them; around it, tokio runs the network:
+//! A node's host and write-ahead log are driven by one task, the node loop ([`node_loop`]),
+//! exactly as the simulator drives them; around it, tokio runs the network:
 //! two connections to each peer ([`peers`]: votes, and bulk for snapshots, so that a snapshot
 //! never delays a vote), a task per client connection ([`clients`]), and the metrics endpoint
 //! ([`metrics`]). They meet at the node loop's bounded inbox.
+//!
+//! **One server, two environments.** [`Environment`] says what the node runs on: the machine's
+//! TCP, clock and threads ([`Environment::machine`]), or a simulation's (the fault tests run
+//! this same code under turmoil, with a simulated disk given to [`run_with_storage`]).
 //!
 //! **Durability.** Nothing is acknowledged before it is durable: the host holds every reply
 //! and frame until the batch it depends on is synced, and the node loop syncs before it sends.
@@ -19,18 +23,16 @@ pub mod node_loop;
 pub mod peers;
 
 use colony_core::group::NodeId;
-use colony_net::{accept, Channel, Role, Security};
+use colony_net::{accept, Channel, Listener, Net, Role, Security};
 use colony_node::host::HostConfig;
-use colony_node::storage::{FileStorage, StorageError};
+use colony_node::storage::{FileStorage, Storage, StorageError};
 use metrics::{MeteredStorage, Metrics};
-use node_loop::{Command, LoopConfig, PeerOutboxes};
+use node_loop::{Command, Inbox, LoopConfig, PeerOutboxes};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -51,6 +53,69 @@ pub struct ServerConfig {
     pub metrics_listen: Option<String>,
     /// Time between two ticks of the host.
     pub tick: Duration,
+    /// What the node runs on.
+    pub environment: Environment,
+}
+
+/// What a node runs on: its network, its clock, and how its tasks are run.
+#[derive(Clone, Debug)]
+pub struct Environment {
+    /// Where streams come from.
+    pub network: Net,
+    /// Milliseconds since the Unix epoch, the clock sessions expire by.
+    pub wall_clock_ms: fn() -> u64,
+    /// How the server's tasks are run.
+    pub tasks: Tasks,
+}
+
+/// How a server's tasks are run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tasks {
+    /// On tokio's runtime, whichever it is, with the node loop on a thread of its own, where
+    /// its syncs block nothing else.
+    Machine,
+    /// Every task, the node loop too, on the current thread's `LocalSet` (a turmoil host's).
+    /// A local set drops its tasks in the order they were spawned, so a simulated crash ends
+    /// them in an order the run's seed fixes; tokio's runtime orders them by global task ids,
+    /// which other threads' tasks would shift.
+    Simulation,
+}
+
+impl Tasks {
+    /// Spawns `task` as this environment runs tasks.
+    fn spawn<F>(self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Tasks::Machine => tokio::spawn(task),
+            Tasks::Simulation => tokio::task::spawn_local(task),
+        }
+    }
+
+    /// Spawns `task` into `set`, as this environment runs tasks.
+    fn spawn_into<F>(self, set: &mut tokio::task::JoinSet<()>, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match self {
+            Tasks::Machine => set.spawn(task),
+            Tasks::Simulation => set.spawn_local(task),
+        };
+    }
+}
+
+impl Environment {
+    /// The machine's TCP, the system's clock, and tokio's runtime with a thread for the node
+    /// loop.
+    pub fn machine() -> Environment {
+        Environment {
+            network: Net::tcp(),
+            wall_clock_ms: node_loop::wall_clock_ms,
+            tasks: Tasks::Machine,
+        }
+    }
 }
 
 impl ServerConfig {
@@ -78,11 +143,22 @@ pub enum ServerError {
     Storage(#[from] StorageError),
 }
 
-/// Runs node `config.node` until `shutdown` completes or the storage fails.
+/// Runs node `config.node` on its write-ahead log in `config.data_dir` until `shutdown`
+/// completes or the storage fails.
 pub async fn run(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
+    check(&config)?;
+    let data_dir = config.data_dir.clone();
+    let storage = tokio::task::spawn_blocking(move || FileStorage::open(&data_dir))
+        .await
+        .map_err(|e| ServerError::Config(format!("opening the storage panicked: {e}")))??;
+    run_with_storage(config, storage, shutdown).await
+}
+
+/// Checks what can be checked of a configuration before anything is opened.
+fn check(config: &ServerConfig) -> Result<(), ServerError> {
     if !config.nodes.contains_key(&config.node) {
         return Err(ServerError::Config(format!(
             "node {} is not among the cluster's nodes {:?}",
@@ -90,30 +166,40 @@ pub async fn run(
             config.nodes.keys().map(|n| n.0).collect::<Vec<_>>()
         )));
     }
-    let listener =
-        TcpListener::bind(&config.listen)
-            .await
-            .map_err(|source| ServerError::Listen {
-                addr: config.listen.clone(),
-                source,
-            })?;
+    Ok(())
+}
+
+/// Runs node `config.node` on `storage` (its write-ahead log, opened) until `shutdown`
+/// completes or the storage fails. `config.data_dir` is only named in logs.
+pub async fn run_with_storage<S: Storage + Send + 'static>(
+    config: ServerConfig,
+    storage: S,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServerError> {
+    check(&config)?;
+    let network = config.environment.network.clone();
+    let tasks = config.environment.tasks;
+    let listener = network
+        .listen(&config.listen)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: config.listen.clone(),
+            source,
+        })?;
     let metrics = Arc::new(Metrics::default());
     let metrics_task = match &config.metrics_listen {
         Some(addr) => {
-            let listener = TcpListener::bind(addr)
+            let listener = network
+                .listen(addr)
                 .await
                 .map_err(|source| ServerError::Listen {
                     addr: addr.clone(),
                     source,
                 })?;
-            Some(tokio::spawn(metrics::serve(listener, metrics.clone())))
+            Some(tasks.spawn(metrics::serve(listener, metrics.clone())))
         }
         None => None,
     };
-    let data_dir = config.data_dir.clone();
-    let storage = tokio::task::spawn_blocking(move || FileStorage::open(&data_dir))
-        .await
-        .map_err(|e| ServerError::Config(format!("opening the storage panicked: {e}")))??;
     let storage = MeteredStorage::new(storage, metrics.clone());
 
     let mut outboxes = PeerOutboxes {
@@ -144,36 +230,54 @@ pub async fn run(
                 Channel::Bulk => outboxes.bulk.insert(*peer, tx),
             };
             let span = tracing::info_span!("peer", node = peer.0, ?channel);
-            senders.push(tokio::spawn(
-                peers::keep_connected(
-                    source,
-                    config.node,
-                    *peer,
-                    addr.clone(),
-                    channel,
-                    config.security.clone(),
-                    rx,
-                )
-                .instrument(span),
-            ));
+            senders.push(
+                tasks.spawn(
+                    peers::keep_connected(
+                        peers::Link {
+                            network: network.clone(),
+                            source,
+                            this: config.node,
+                            peer: *peer,
+                            addr: addr.clone(),
+                            channel,
+                            security: config.security.clone(),
+                        },
+                        rx,
+                    )
+                    .instrument(span),
+                ),
+            );
         }
     }
 
-    let (inbox, inbox_rx) = std::sync::mpsc::sync_channel(node_loop::INBOX_MAX);
+    let (inbox, inbox_rx) = mpsc::channel(node_loop::INBOX_MAX);
     let loop_config = LoopConfig {
         host: HostConfig::new(config.node, seed_of(config.node)),
         nodes: config.nodes.clone(),
         tick: config.tick,
+        wall_clock_ms: config.environment.wall_clock_ms,
     };
     let (loop_done, mut loop_result) = tokio::sync::oneshot::channel();
     let loop_metrics = metrics.clone();
-    let loop_thread = std::thread::Builder::new()
-        .name(format!("node-{}", config.node.0))
-        .spawn(move || {
-            let result = node_loop::run(storage, loop_config, outboxes, inbox_rx, loop_metrics);
-            let _ = loop_done.send(result);
-        })
-        .map_err(|e| ServerError::Config(format!("cannot start the node loop: {e}")))?;
+    let node_loop = async move {
+        let result = node_loop::run(storage, loop_config, outboxes, inbox_rx, loop_metrics).await;
+        let _ = loop_done.send(result);
+    };
+    let loop_thread = if tasks == Tasks::Machine {
+        // A runtime of its own on a thread of its own: the loop's syncs block only it.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .map_err(|e| ServerError::Config(format!("cannot start the node loop: {e}")))?;
+        let thread = std::thread::Builder::new()
+            .name(format!("node-{}", config.node.0))
+            .spawn(move || runtime.block_on(node_loop))
+            .map_err(|e| ServerError::Config(format!("cannot start the node loop: {e}")))?;
+        Some(thread)
+    } else {
+        tasks.spawn(node_loop);
+        None
+    };
 
     tracing::info!(
         node = config.node.0,
@@ -184,7 +288,7 @@ pub async fn run(
         config.node.0,
         config.listen
     );
-    let acceptor = tokio::spawn(accept_all(
+    let acceptor = tasks.spawn(accept_all(
         listener,
         config.clone(),
         inbox.clone(),
@@ -192,6 +296,9 @@ pub async fn run(
     ));
 
     let result = tokio::select! {
+        // Biased, as every select of the server is: a simulation must not depend on tokio's
+        // random choice between two ready branches.
+        biased;
         () = shutdown => {
             tracing::info!("shutting down: no new requests; flushing what is in flight");
             acceptor.abort();
@@ -208,7 +315,9 @@ pub async fn run(
     if let Some(task) = metrics_task {
         task.abort();
     }
-    let _ = tokio::task::spawn_blocking(move || loop_thread.join()).await;
+    if let Some(thread) = loop_thread {
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
     match &result {
         Ok(()) => tracing::info!("node {} stopped", config.node.0),
         Err(e) => tracing::error!("node {} stopped: {e}", config.node.0),
@@ -235,9 +344,9 @@ fn seed_of(node: NodeId) -> u64 {
 /// Accepts connections until aborted: each is handshaken in its own task, then served as a
 /// peer's or a client's.
 async fn accept_all(
-    listener: TcpListener,
+    mut listener: Box<dyn Listener>,
     config: ServerConfig,
-    inbox: SyncSender<Command>,
+    inbox: Inbox,
     metrics: Arc<Metrics>,
 ) {
     // Every connection's task is in this set, so that stopping the acceptor (at shutdown)
@@ -253,11 +362,11 @@ async fn accept_all(
                 continue;
             }
         };
-        let _ = tcp.set_nodelay(true);
         let config = config.clone();
         let inbox = inbox.clone();
         let metrics = metrics.clone();
-        connections.spawn(async move {
+        let tasks = config.environment.tasks;
+        tasks.spawn_into(&mut connections, async move {
             let (conn, role) = match accept(tcp, &config.security, config.node).await {
                 Ok(accepted) => accepted,
                 Err(e) => {

@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// The upper bounds of the latency histograms' buckets, in seconds: 50 µs to 10 s.
 const BUCKETS_SECONDS: [f64; 16] = [
@@ -261,7 +260,7 @@ const HTTP_HEAD_BYTES_MAX: usize = 8192;
 
 /// Serves `GET /metrics` on `listener` until the task is dropped. Anything else gets a 404;
 /// a request head longer than [`HTTP_HEAD_BYTES_MAX`] is cut off.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
+pub async fn serve(mut listener: Box<dyn colony_net::Listener>, metrics: Arc<Metrics>) {
     loop {
         let Ok((mut stream, _)) = listener.accept().await else {
             // Out of file descriptors, say: wait rather than spin.

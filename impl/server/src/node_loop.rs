@@ -1,5 +1,6 @@
-//! The node loop: one thread that owns the node's driver (its host and its write-ahead log)
-//! and is the only code that touches them.
+//! The node loop: one task that owns the node's driver (its host and its write-ahead log) and
+//! is the only code that touches them. On a machine it runs on a thread of its own, where its
+//! syncs block nothing else; under a simulated network it is one more task of the simulation.
 //!
 //! Everything else (peer connections, client connections, the metrics endpoint) talks to it
 //! through one bounded inbox. Each round the loop waits for an input or the next tick, takes
@@ -23,10 +24,12 @@ use colony_node::driver::{Driver, Transport};
 use colony_node::host::{ClientReply, Event, Frame, HostConfig, Input, Outcome};
 use colony_node::storage::{Storage, StorageError};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
+// tokio's clock, not the system's: the same on a machine, and the simulation's in a simulation.
+use tokio::time::Instant;
 
 /// The most inputs waiting in the node loop's inbox. A peer frame that finds it full is
 /// dropped (the protocol retransmits), a client request is refused as busy: memory stays
@@ -39,6 +42,9 @@ pub const INPUTS_PER_ROUND_MAX: usize = 4096;
 
 /// The most client requests waiting for their reply at once.
 pub const PENDING_REQUESTS_MAX: usize = 65_536;
+
+/// Where the rest of the server sends the node loop its commands.
+pub type Inbox = mpsc::Sender<Command>;
 
 /// What the rest of the server asks of the node loop.
 pub enum Command {
@@ -116,6 +122,9 @@ pub struct LoopConfig {
     pub nodes: BTreeMap<NodeId, String>,
     /// Time between ticks.
     pub tick: Duration,
+    /// Milliseconds since the Unix epoch: the clock a cell's sessions expire by
+    /// ([`wall_clock_ms`] on a machine).
+    pub wall_clock_ms: fn() -> u64,
 }
 
 /// The transport the driver carries the host's output to: frames to the peers' outboxes,
@@ -224,13 +233,13 @@ struct NodeLoop<S: Storage> {
     metrics: Arc<Metrics>,
 }
 
-/// Runs the node loop on this thread until [`Command::Shutdown`] or until every sender of the
-/// inbox is gone; returns the error that stopped it, if one did.
-pub fn run<S: Storage>(
+/// Runs the node loop until [`Command::Shutdown`] or until every sender of the inbox is gone;
+/// returns the error that stopped it, if one did. Its syncs block the thread it runs on.
+pub async fn run<S: Storage>(
     storage: S,
     config: LoopConfig,
     outboxes: PeerOutboxes,
-    inbox: Receiver<Command>,
+    inbox: mpsc::Receiver<Command>,
     metrics: Arc<Metrics>,
 ) -> Result<(), StorageError> {
     let node = config.host.node;
@@ -253,7 +262,7 @@ pub fn run<S: Storage>(
         metrics,
     };
     node_loop.bootstrap_directory();
-    node_loop.run(inbox)
+    node_loop.run(inbox).await
 }
 
 impl<S: Storage> NodeLoop<S> {
@@ -268,21 +277,25 @@ impl<S: Storage> NodeLoop<S> {
         }
     }
 
-    fn run(&mut self, inbox: Receiver<Command>) -> Result<(), StorageError> {
+    async fn run(&mut self, mut inbox: mpsc::Receiver<Command>) -> Result<(), StorageError> {
         // The host's clock reads 0 until its first tick, and a command proposed then would be
         // stamped 0: a session it opened would look idle since 1970 to the next command and
         // expire at once. So the clock is set before anything else is taken.
         self.driver.submit(Input::Tick {
-            now_ms: wall_clock_ms(),
+            now_ms: (self.config.wall_clock_ms)(),
         });
         let mut next_tick = Instant::now() + self.config.tick;
         loop {
-            let wait = next_tick.saturating_duration_since(Instant::now());
             let mut stop = false;
-            match inbox.recv_timeout(wait) {
-                Ok(command) => stop |= self.handle(command),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => stop = true,
+            // Biased: the branches are polled in order, so that a simulation's run does not
+            // depend on tokio's random choice between two ready branches.
+            tokio::select! {
+                biased;
+                command = inbox.recv() => match command {
+                    Some(command) => stop |= self.handle(command),
+                    None => stop = true,
+                },
+                () = tokio::time::sleep_until(next_tick) => {}
             }
             for _ in 1..INPUTS_PER_ROUND_MAX {
                 if stop {
@@ -296,7 +309,7 @@ impl<S: Storage> NodeLoop<S> {
             let now = Instant::now();
             if now >= next_tick {
                 self.driver.submit(Input::Tick {
-                    now_ms: wall_clock_ms(),
+                    now_ms: (self.config.wall_clock_ms)(),
                 });
                 // A loop that fell behind (a long sync) ticks once, not once per missed tick.
                 next_tick = (next_tick + self.config.tick).max(now);
@@ -480,9 +493,10 @@ impl<S: Storage> NodeLoop<S> {
     }
 }
 
-/// Milliseconds since the Unix epoch: the clock a cell's sessions expire by. A clock set before
-/// 1970 reads 0; the cell's own clock never goes back, whatever the nodes' clocks do.
-fn wall_clock_ms() -> u64 {
+/// Milliseconds since the Unix epoch by the system's clock: the clock a cell's sessions expire
+/// by. A clock set before 1970 reads 0; the cell's own clock never goes back, whatever the
+/// nodes' clocks do.
+pub fn wall_clock_ms() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -500,9 +514,9 @@ pub enum NotTaken {
 }
 
 /// Sends `command` to the loop without waiting.
-pub fn offer(inbox: &SyncSender<Command>, command: Command) -> Result<(), NotTaken> {
+pub fn offer(inbox: &Inbox, command: Command) -> Result<(), NotTaken> {
     inbox.try_send(command).map_err(|e| match e {
         TrySendError::Full(_) => NotTaken::Busy,
-        TrySendError::Disconnected(_) => NotTaken::Stopped,
+        TrySendError::Closed(_) => NotTaken::Stopped,
     })
 }

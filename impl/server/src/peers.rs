@@ -7,11 +7,10 @@
 //! reader and a writer, and the handshake on each names the sender.
 
 use crate::metrics::Metrics;
-use crate::node_loop::{offer, Command, NotTaken};
+use crate::node_loop::{offer, Command, Inbox, NotTaken};
 use colony_core::group::NodeId;
-use colony_net::{connect_from, Channel, Conn, Role, Security};
+use colony_net::{connect_from, Channel, Conn, Net, Role, Security};
 use std::net::IpAddr;
-use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -43,19 +42,37 @@ pub const RECONNECT_BACKOFF_MIN: Duration = Duration::from_millis(50);
 /// The longest wait before reconnecting to a peer.
 pub const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(2);
 
-/// Keeps a connection from `this` to `peer` at `addr` on `channel` open, sending what arrives
-/// on `outbox`, until the outbox closes. It connects from `source` when given (the node's own
-/// address). Its log lines are in a span naming the peer and the
-/// channel.
-pub async fn keep_connected(
-    source: Option<IpAddr>,
-    this: NodeId,
-    peer: NodeId,
-    addr: String,
-    channel: Channel,
-    security: Security,
-    mut outbox: mpsc::Receiver<Vec<u8>>,
-) {
+/// How this node reaches one peer on one channel.
+#[derive(Clone, Debug)]
+pub struct Link {
+    /// The network to connect over.
+    pub network: Net,
+    /// The local address to connect from (the node's own), when it serves on one.
+    pub source: Option<IpAddr>,
+    /// This node.
+    pub this: NodeId,
+    /// The peer.
+    pub peer: NodeId,
+    /// The peer's address.
+    pub addr: String,
+    /// Which of the two connections to the peer.
+    pub channel: Channel,
+    /// Mutual TLS, or plaintext.
+    pub security: Security,
+}
+
+/// Keeps the connection of `link` open, sending what arrives on `outbox`, until the outbox
+/// closes. Its log lines are in a span naming the peer and the channel.
+pub async fn keep_connected(link: Link, mut outbox: mpsc::Receiver<Vec<u8>>) {
+    let Link {
+        network,
+        source,
+        this,
+        peer,
+        addr,
+        channel,
+        security,
+    } = link;
     let role = Role::Peer {
         node: this,
         channel,
@@ -63,7 +80,7 @@ pub async fn keep_connected(
     let mut backoff = RECONNECT_BACKOFF_MIN;
     let mut last_error = String::new();
     loop {
-        let attempt = connect_from(source, &addr, &security, role, Some(peer));
+        let attempt = connect_from(&network, source, &addr, &security, role, Some(peer));
         let connected = match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
             Ok(result) => result.map_err(|e| e.to_string()),
             Err(_) => Err(format!("no connection within {CONNECT_TIMEOUT:?}")),
@@ -116,7 +133,7 @@ pub async fn receive(
     from: NodeId,
     channel: Channel,
     mut conn: Conn,
-    inbox: SyncSender<Command>,
+    inbox: Inbox,
     metrics: Arc<Metrics>,
 ) {
     loop {

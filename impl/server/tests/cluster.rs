@@ -6,7 +6,7 @@ use colony_core::cell::{Abort, Condition, Key, Operation, OperationResult, Trans
 use colony_core::group::NodeId;
 use colony_net::certs::{generate, CertPlan};
 use colony_net::{Security, Tls, TlsFiles};
-use colony_server::{run, ServerConfig};
+use colony_server::{run, Environment, ServerConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -44,6 +44,7 @@ fn start_with_metrics(
         security,
         metrics_listen,
         tick: ServerConfig::TICK_DEFAULT,
+        environment: Environment::machine(),
     };
     let task = tokio::spawn(run(config, async {
         let _ = stopped.await;

@@ -12,30 +12,31 @@
 //! ```text
 //! colony-chaos --runs 10 --adya adya      # ten histories, each checked by adya
 //! colony-chaos --seed 7                    # the run of seed 7 again
+//! colony-chaos --simulated --runs 100      # the same server under turmoil, 100 seeds
+//! colony-chaos --simulated --seed 7        # simulated seed 7, exactly as it ran before
 //! ```
 //!
 //! A seed fixes the clients' choices and the nemesis's schedule; the timing of real processes
 //! is not reproducible, so a failing run keeps its directory (logs, data, history) for study.
+//! Under `--simulated` ([`colony_chaos::simulation`]) a seed fixes everything, and replays a
+//! run exactly.
 //! Exit status 1 when a run found a violation.
 
 mod cluster;
-mod workload;
 
 use clap::Parser;
 use cluster::Cluster;
-use colony_client::{single, Client, ClientConfig};
-use colony_core::cell::Operation;
+use colony_chaos::simulation;
+use colony_chaos::workload::{self, Recorder, Workload};
+use colony_client::ClientConfig;
 use colony_net::{Security, Tls, TlsFiles};
-use colony_sim::list_append;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use workload::{Recorder, Workload};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -76,6 +77,20 @@ struct Args {
     /// Keep every run's directory (by default only failing runs keep theirs).
     #[arg(long)]
     keep: bool,
+    /// Run the server under turmoil's simulation instead of as processes: the seconds are
+    /// simulated, a run needs neither root nor the colony binary, and a seed replays it exactly.
+    #[arg(long)]
+    simulated: bool,
+}
+
+impl Args {
+    /// The seeds to run: `--seed`, or `--runs` of them from `--first-seed`.
+    fn seeds(&self) -> Vec<u64> {
+        match self.seed {
+            Some(seed) => vec![seed],
+            None => (self.first_seed..self.first_seed + self.runs).collect(),
+        }
+    }
 }
 
 /// The kinds of fault, and how many of each a run injected.
@@ -89,6 +104,16 @@ struct Faults {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    let adya = match colony_sim::adya::binary(&Some(args.adya.clone())) {
+        Ok(adya) => adya,
+        Err(e) => {
+            eprintln!("colony-chaos: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.simulated {
+        return simulated(&args, adya.as_deref());
+    }
     let colony = match &args.colony {
         Some(path) => path.clone(),
         None => match std::env::current_exe() {
@@ -124,13 +149,6 @@ fn main() -> ExitCode {
         }
         eprintln!("colony-chaos: without {missing}: those faults are skipped");
     }
-    let adya = match colony_sim::adya::binary(&Some(args.adya.clone())) {
-        Ok(adya) => adya,
-        Err(e) => {
-            eprintln!("colony-chaos: {e}");
-            return ExitCode::from(2);
-        }
-    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -138,10 +156,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let seeds: Vec<u64> = match args.seed {
-        Some(seed) => vec![seed],
-        None => (args.first_seed..args.first_seed + args.runs).collect(),
-    };
+    let seeds = args.seeds();
     let mut failed = 0;
     let mut totals = Faults::default();
     let mut transactions = 0;
@@ -210,6 +225,71 @@ fn main() -> ExitCode {
     }
 }
 
+/// The runs of `--simulated`: each seed one simulation, checked as the real runs are.
+fn simulated(args: &Args, adya: Option<&Path>) -> ExitCode {
+    let seeds = args.seeds();
+    let started = Instant::now();
+    let mut faults = simulation::Faults::default();
+    let (mut transactions, mut simulated_s, mut failed) = (0, 0.0, 0);
+    for seed in &seeds {
+        let options = simulation::Options {
+            cells: args.cells,
+            clients: args.clients,
+            duration: Duration::from_secs(args.seconds),
+            transactions_min: args.ops,
+            ..simulation::Options::new(*seed)
+        };
+        let dir = match tempfile::Builder::new()
+            .prefix(&format!("colony-chaos-simulated-{seed}-"))
+            .tempdir()
+        {
+            Ok(dir) => dir,
+            Err(e) => {
+                eprintln!("colony-chaos: a temporary directory: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        match simulation::run(&options, dir.path(), adya) {
+            Ok(report) => {
+                println!("{}", report.summary());
+                transactions += report.transactions;
+                simulated_s += report.simulated.as_secs_f64();
+                faults.add(&report.faults);
+                if !report.violations.is_empty() || args.keep {
+                    for violation in report.violations.iter().take(20) {
+                        println!("  {violation}");
+                    }
+                    println!("  kept {}", dir.keep().display());
+                }
+                if !report.violations.is_empty() {
+                    failed += 1;
+                    println!("  run again with: colony-chaos --simulated --seed {seed}");
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                println!(
+                    "seed {seed}: {e}\n  run again with: colony-chaos --simulated --seed {seed}"
+                );
+            }
+        }
+    }
+    println!(
+        "colony-chaos --simulated: {} runs, {transactions} transactions, {simulated_s:.0} simulated s in {:.0} s; \
+         {} crashes, {} partitions, {} failed syncs; failed runs: {failed}",
+        seeds.len(),
+        started.elapsed().as_secs_f64(),
+        faults.crashes,
+        faults.held_partitions + faults.dropped_partitions,
+        faults.sync_failures,
+    );
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 struct RunOptions<'a> {
     seed: u64,
     colony: &'a Path,
@@ -259,44 +339,17 @@ async fn run(options: &RunOptions<'_>, adya: Option<&Path>) -> Result<RunReport,
     // Clients connect from an address of their own, so that a partition between nodes does
     // not cut them off.
     config.source = Some("127.0.0.100".parse().map_err(|e| format!("{e}"))?);
-    let started = Instant::now();
-    let client = loop {
-        match Client::connect(config.clone()).await {
-            Ok(client) => break Arc::new(client),
-            Err(e) if started.elapsed() > Duration::from_secs(20) => {
-                return Err(format!("the cluster did not start: {e}"))
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    };
+    let client = workload::connect(&config, Duration::from_secs(20)).await?;
     let workload = Arc::new(Workload {
         cells: (0..args.cells).map(|i| format!("chaos-{i}")).collect(),
         keys_per_cell: 4,
         clients: args.clients,
     });
-    for cell in &workload.cells {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            match client.create_cell(cell, 3).await {
-                Ok(_) => break,
-                Err(e) if Instant::now() > deadline => return Err(format!("creating {cell}: {e}")),
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-    }
+    workload::create_cells(&client, &workload, Duration::from_secs(20)).await?;
 
     let recorder = Arc::new(Recorder::new());
     let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for c in 0..workload.clients {
-        tasks.push(tokio::spawn(workload::client(
-            client.clone(),
-            workload.clone(),
-            recorder.clone(),
-            stop.clone(),
-            options.seed.wrapping_mul(1000).wrapping_add(c as u64),
-        )));
-    }
+    let tasks = workload::start_clients(&client, &workload, &recorder, &stop, options.seed);
 
     // The nemesis: faults in turn until the run has lasted long enough and recorded enough.
     let mut faults = Faults::default();
@@ -309,7 +362,9 @@ async fn run(options: &RunOptions<'_>, adya: Option<&Path>) -> Result<RunReport,
         kinds.push(2);
     }
     let mut turn = rng.random_range(0..kinds.len());
-    while run_started.elapsed() < Duration::from_secs(args.seconds) || recorder.len() < args.ops {
+    while run_started.elapsed() < Duration::from_secs(args.seconds)
+        || recorder.recorded() < args.ops
+    {
         tokio::time::sleep(Duration::from_millis(rng.random_range(300..1200))).await;
         let index = rng.random_range(0..cluster.nodes.len());
         let hold = Duration::from_millis(rng.random_range(500..2000));
@@ -366,46 +421,15 @@ async fn run(options: &RunOptions<'_>, adya: Option<&Path>) -> Result<RunReport,
     cluster::heal()?;
 
     // Every key, read through its cell's log once every fault is healed.
-    let mut finals = BTreeMap::new();
-    for key in 0..(workload.cells.len() as u64 * workload.keys_per_cell) {
-        let read = single(Operation::Read {
-            key: list_append::key(key),
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let list = loop {
-            match client.transact(workload.cell_of(key), read.clone()).await {
-                Ok(results) => match results.first().and_then(list_append::read_list) {
-                    Some(list) => break list,
-                    None => return Err(format!("a final read answered {results:?}")),
-                },
-                Err(e) if Instant::now() > deadline => {
-                    return Err(format!("the final read of key {key}: {e}"))
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        };
-        finals.insert(key, list);
-    }
+    let finals = workload::final_reads(&client, &workload, Duration::from_secs(60)).await?;
     cluster.shutdown();
 
-    let history = recorder.history();
-    let mut violations = history.check(&finals);
-    if let Ok(unexpected) = recorder.unexpected.lock() {
-        violations.extend(
-            unexpected
-                .iter()
-                .map(|e| format!("unexpected client error: {e}")),
-        );
-    }
     let file = dir.path().join("history.jsonl");
-    std::fs::write(&file, history.to_jsonl()).map_err(|e| format!("{}: {e}", file.display()))?;
-    let adya_checked = match adya {
-        Some(adya) => {
-            violations.extend(colony_sim::adya::check(adya, &file));
-            true
-        }
-        None => false,
-    };
+    let workload::Checked {
+        history,
+        violations,
+        adya_checked,
+    } = workload::check(&recorder, &finals, &file, adya)?;
     let keep = !violations.is_empty() || args.keep;
     let path = if keep {
         dir.keep()

@@ -6,17 +6,25 @@
 //! appended once in the whole run. A transaction ends `ok` (with its reads), `fail` (nothing was
 //! applied: a condition failed, or no node took it) or `info` (the outcome is unknown), and a
 //! client whose transaction ended `info` goes on as a new Elle process.
+//!
+//! The steps around the clients are here too, shared by the real-process runs and the
+//! simulated ones: connect, create the cells, read every key at the end, and check the history.
+//! Every wait is on tokio's clock, which is the machine's in a real run and the simulation's
+//! under turmoil.
 
-use colony_client::{Client, ClientError};
+use colony_client::{single, Client, ClientConfig, ClientError};
 use colony_core::cell::{Abort, ConditionFailure, Operation, OperationResult};
 use colony_sim::history::{Completion, History, MicroOp, Transaction};
 use colony_sim::list_append;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 /// What the clients do.
 #[derive(Clone, Debug)]
@@ -78,11 +86,17 @@ impl Recorder {
     }
 
     /// Transactions recorded so far.
-    pub fn len(&self) -> usize {
+    pub fn recorded(&self) -> usize {
         self.history
             .lock()
             .map(|h| h.transactions.len())
             .unwrap_or(0)
+    }
+}
+
+impl Default for Recorder {
+    fn default() -> Recorder {
+        Recorder::new()
     }
 }
 
@@ -181,4 +195,132 @@ fn fill_reads(
             *list = Some(read);
         }
     }
+}
+
+/// Connects to the cluster, trying again until `wait` has passed (the nodes are starting).
+pub async fn connect(config: &ClientConfig, wait: Duration) -> Result<Arc<Client>, String> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match Client::connect(config.clone()).await {
+            Ok(client) => return Ok(Arc::new(client)),
+            Err(e) if Instant::now() > deadline => {
+                return Err(format!("the cluster did not start within {wait:?}: {e}"))
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Creates every cell of the workload on three nodes, each tried again until `wait` has
+/// passed (the directory's cell elects its first leader).
+pub async fn create_cells(
+    client: &Client,
+    workload: &Workload,
+    wait: Duration,
+) -> Result<(), String> {
+    for cell in &workload.cells {
+        let deadline = Instant::now() + wait;
+        loop {
+            match client.create_cell(cell, 3).await {
+                Ok(_) => break,
+                Err(e) if Instant::now() > deadline => return Err(format!("creating {cell}: {e}")),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Starts the workload's clients, each with a seed of its own drawn from `seed`; they run
+/// until `stop` is set.
+pub fn start_clients(
+    client: &Arc<Client>,
+    workload: &Arc<Workload>,
+    recorder: &Arc<Recorder>,
+    stop: &Arc<AtomicBool>,
+    seed: u64,
+) -> Vec<JoinHandle<()>> {
+    (0..workload.clients)
+        .map(|c| {
+            tokio::spawn(self::client(
+                client.clone(),
+                workload.clone(),
+                recorder.clone(),
+                stop.clone(),
+                seed.wrapping_mul(1000).wrapping_add(c as u64),
+            ))
+        })
+        .collect()
+}
+
+/// Every key, read through its cell's log (each read tried again until `wait` has passed):
+/// what the history's appends must add up to.
+pub async fn final_reads(
+    client: &Client,
+    workload: &Workload,
+    wait: Duration,
+) -> Result<BTreeMap<u64, Vec<u32>>, String> {
+    let mut finals = BTreeMap::new();
+    for key in 0..(workload.cells.len() as u64 * workload.keys_per_cell) {
+        let read = single(Operation::Read {
+            key: list_append::key(key),
+        });
+        let deadline = Instant::now() + wait;
+        let list = loop {
+            match client.transact(workload.cell_of(key), read.clone()).await {
+                Ok(results) => match results.first().and_then(list_append::read_list) {
+                    Some(list) => break list,
+                    None => return Err(format!("a final read answered {results:?}")),
+                },
+                Err(e) if Instant::now() > deadline => {
+                    return Err(format!("the final read of key {key}: {e}"))
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        finals.insert(key, list);
+    }
+    Ok(finals)
+}
+
+/// What the checks found in a run's history.
+pub struct Checked {
+    /// The history.
+    pub history: History,
+    /// Every violation, and every client error that is not a verdict.
+    pub violations: Vec<String>,
+    /// Whether adya checked it too.
+    pub adya_checked: bool,
+}
+
+/// Checks the recorded history against the final reads with the simulator's checker, writes
+/// it to `file` in Elle's format, and has `adya` check it when given.
+pub fn check(
+    recorder: &Recorder,
+    finals: &BTreeMap<u64, Vec<u32>>,
+    file: &Path,
+    adya: Option<&Path>,
+) -> Result<Checked, String> {
+    let history = recorder.history();
+    let mut violations = history.check(finals);
+    if let Ok(unexpected) = recorder.unexpected.lock() {
+        violations.extend(
+            unexpected
+                .iter()
+                .map(|e| format!("unexpected client error: {e}")),
+        );
+    }
+    std::fs::write(file, history.to_jsonl()).map_err(|e| format!("{}: {e}", file.display()))?;
+    let adya_checked = match adya {
+        Some(adya) => {
+            violations.extend(colony_sim::adya::check(adya, file));
+            true
+        }
+        None => false,
+    };
+    Ok(Checked {
+        history,
+        violations,
+        adya_checked,
+    })
 }

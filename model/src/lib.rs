@@ -13,6 +13,7 @@ pub mod deliveries;
 pub mod multipaxos;
 pub mod paxos;
 pub mod tlc;
+pub mod tlc_record;
 pub mod trace;
 
 /// The spec modules in `tla/` that a model here mirrors. `MultiPaxosBugs` is `MultiPaxos` with

@@ -55,6 +55,16 @@ pub enum CfgError {
         /// The keyword.
         keyword: String,
     },
+    /// A constant was given an integer too large for the model (beyond 64 bits).
+    #[error("line {line}: constant {name} = {value} is too large (the model's constants are 64-bit integers; a state space this wide could not be searched anyway)")]
+    TooLarge {
+        /// The line.
+        line: usize,
+        /// The constant.
+        name: String,
+        /// The value as written.
+        value: String,
+    },
     /// A constant was given a value that is not an integer.
     #[error("line {line}: constant {name} = {value:?} is not an integer (the model supports integer constants only)")]
     NotAnInteger {
@@ -155,14 +165,20 @@ impl Config {
         let value = tokens
             .get(index + 2)
             .ok_or(CfgError::Eof("expected a constant's value"))?;
-        let number = value
-            .text
-            .parse::<i64>()
-            .map_err(|_| CfgError::NotAnInteger {
+        let number = value.text.parse::<i64>().map_err(|e| match e.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                CfgError::TooLarge {
+                    line: value.line,
+                    name: name.clone(),
+                    value: value.text.clone(),
+                }
+            }
+            _ => CfgError::NotAnInteger {
                 line: value.line,
                 name: name.clone(),
                 value: value.text.clone(),
-            })?;
+            },
+        })?;
         if self.constants.insert(name.clone(), number).is_some() {
             return Err(CfgError::Duplicate {
                 line: value.line,

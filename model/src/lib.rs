@@ -136,6 +136,9 @@ pub enum ModelError {
     /// A `--constant` override is not `Name=integer`.
     #[error("--constant {0:?}: expected Name=integer, for example NumAcceptors=5")]
     BadOverride(String),
+    /// A `--constant` override's integer does not fit in 64 bits.
+    #[error("--constant {0:?}: the value is too large (the model's constants are 64-bit integers; a state space this wide could not be searched anyway)")]
+    OverrideTooLarge(String),
 }
 
 impl cfg::Config {

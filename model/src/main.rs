@@ -11,7 +11,9 @@ use std::process::ExitCode;
 #[command(
     name = "colony-model",
     version,
-    about = "Model-check Colony's specs with their Stateright mirrors"
+    about = "Model-check Colony's specs with their Stateright mirrors",
+    // Bare `colony-model` shows the usage and the subcommands, not a one-line error.
+    arg_required_else_help = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,6 +33,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(error)
+            if error.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            eprint!("{}", error.render());
+            return ExitCode::from(2);
+        }
         Err(error) if error.use_stderr() => {
             eprintln!("{}", one_line(&error.render().to_string()));
             return ExitCode::from(2);
@@ -51,8 +59,27 @@ fn main() -> ExitCode {
     }
 }
 
-/// Clap's error message up to its first blank line, on one line: bad input gets one line.
+/// Clap's error message on one line, its tips ("a similar subcommand exists: 'check'")
+/// included, without the usage and the pointer to `--help` that follow: bad input gets one line.
 fn one_line(message: &str) -> String {
-    let head = message.lines().take_while(|line| !line.trim().is_empty());
-    head.map(str::trim).collect::<Vec<_>>().join(" ")
+    let head = message
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|line| !line.is_empty());
+    head.collect::<Vec<_>>().join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn a_clap_error_keeps_its_tip_on_one_line() {
+        let message = "error: unrecognized subcommand 'chek'\n\n  tip: a similar subcommand exists: 'check'\n\nUsage: colony-model <COMMAND>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(message),
+            "error: unrecognized subcommand 'chek'; tip: a similar subcommand exists: 'check'"
+        );
+    }
 }

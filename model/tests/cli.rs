@@ -176,6 +176,106 @@ fn json_lists_violations_with_their_traces() {
     assert_eq!(violations[0]["steps"][0]["action"], "Init");
 }
 
+/// `--trace-md`: a counterexample replaces what the file held; a passing run removes an earlier
+/// trace, which no longer holds, and says so; a path that cannot be written is refused before
+/// the search.
+#[test]
+fn the_trace_file_holds_the_last_run_s_counterexample_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("trace.md");
+    let path = file.to_string_lossy().into_owned();
+    std::fs::write(&file, "an earlier run's trace").unwrap();
+    let failing = colony_model(&[
+        "check",
+        "--config",
+        B1,
+        "--bug",
+        "vote-without-promise",
+        "--trace-md",
+        &path,
+    ]);
+    assert_eq!(failing.status.code(), Some(1), "{}", stderr(&failing));
+    let markdown = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        markdown.starts_with("# Counterexample to PromiseAtLeastVote"),
+        "{markdown}"
+    );
+    assert!(
+        stderr(&failing).contains("counterexample written to"),
+        "{}",
+        stderr(&failing)
+    );
+    let passing = colony_model(&["check", "--config", B1, "--trace-md", &path]);
+    assert_eq!(passing.status.code(), Some(0), "{}", stderr(&passing));
+    assert!(!file.exists(), "a passing run leaves no trace file behind");
+    assert!(
+        stderr(&passing).contains("no counterexample: removed the earlier"),
+        "{}",
+        stderr(&passing)
+    );
+    let again = colony_model(&["check", "--config", B1, "--trace-md", &path]);
+    assert!(stderr(&again).contains("not written"), "{}", stderr(&again));
+    assert!(!file.exists());
+    let refused = colony_model(&[
+        "check",
+        "--config",
+        "tla/Paxos_a3_v2_b2.cfg",
+        "--trace-md",
+        &dir.path().to_string_lossy(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("it is a directory"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        !stdout(&refused).contains("distinct states"),
+        "refused before the search: {}",
+        stdout(&refused)
+    );
+}
+
+/// The warnings a search starts with: a configuration that checks nothing, and a constant wider
+/// than every other configuration of its spec beside it.
+#[test]
+fn warnings_come_before_the_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("Paxos_bare.cfg");
+    std::fs::write(
+        &bare,
+        "CONSTANTS NumAcceptors = 3 NumValues = 1 MaxBallot = 0",
+    )
+    .unwrap();
+    let output = colony_model(&["check", "--config", &bare.to_string_lossy(), "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("lists no INVARIANT: the search counts states and checks nothing"),
+        "{}",
+        stderr(&output)
+    );
+    let output = colony_model(&[
+        "check",
+        "--config",
+        B1,
+        "--constant",
+        "MaxBallot=3",
+        "--max-states",
+        "1000",
+        "--quiet",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(
+            "warning: MaxBallot = 3 is above every other Paxos configuration in tla (at most 2 there)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    let plain = colony_model(&["check", "--config", B1, "--quiet"]);
+    assert!(!stderr(&plain).contains("warning"), "{}", stderr(&plain));
+}
+
 const MULTI: &str = "tla/MultiPaxos_a3_r1_c1_b1_s2.cfg";
 
 /// One slot keeps these runs to a fraction of a second; the log's second slot multiplies the
@@ -186,7 +286,7 @@ const ONE_SLOT: [&str; 2] = ["--constant", "NumSlots=1"];
 fn multipaxos_check_ends_with_one_summary_line() {
     assert_summary(
         &[&["check", "--config", MULTI][..], &ONE_SLOT].concat(),
-        "MultiPaxos_a3_r1_c1_b1_s2.cfg: 2737 distinct states, 17052 states generated, depth 18, ",
+        "MultiPaxos_a3_r1_c1_b1_s2.cfg with NumSlots=1: 2737 distinct states, 17052 states generated, depth 18, ",
         "6 invariant(s) hold",
     );
 }
@@ -291,6 +391,10 @@ fn bad_input_is_one_line_and_exit_2() {
             "CONSTANTS NumAcceptors = 9 NumValues = 2 MaxBallot = 1",
         ),
     );
+    let huge = write(
+        "Paxos_h.cfg",
+        "CONSTANTS NumAcceptors = 3 NumValues = 99999999999999999999 MaxBallot = 1",
+    );
     let cases = [
         (vec!["check", "--config", "tla/Missing.cfg"], "cannot read"),
         (vec!["check", "--config", &x], "is not an integer"),
@@ -335,6 +439,32 @@ fn bad_input_is_one_line_and_exit_2() {
             vec!["check", "--config", MULTI, "--constant", "NumValues=2"],
             "MultiPaxos.tla declares no constant \"NumValues\"",
         ),
+        (
+            vec![
+                "check",
+                "--config",
+                B1,
+                "--constant",
+                "NumValues=99999999999999999999",
+            ],
+            "the value is too large",
+        ),
+        (vec!["check", "--config", &huge], "is too large"),
+        (
+            vec!["chek", "--config", B1],
+            "tip: a similar subcommand exists: 'check'",
+        ),
+        (
+            vec![
+                "check",
+                "--config",
+                B1,
+                "--trace-md",
+                "/nonexistent-folder/trace.md",
+            ],
+            "cannot write /nonexistent-folder/trace.md",
+        ),
+        (vec!["bench", "--config", B1, "--bug", "vote-not-recorded"], "unexpected argument '--bug'"),
     ];
     for (args, expected) in cases {
         let output = colony_model(&args);
@@ -353,4 +483,23 @@ fn bad_input_is_one_line_and_exit_2() {
         "clap rejects bad flags with status 2"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bare_colony_model_shows_the_usage_and_the_subcommands() {
+    let output = colony_model(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    for expected in [
+        "Usage: colony-model <COMMAND>",
+        "Commands:",
+        "check",
+        "explore",
+        "bench",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
 }

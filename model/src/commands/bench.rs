@@ -6,15 +6,18 @@ use clap::Args;
 use colony_model::cfg::Config;
 use colony_model::check::{check, CheckOptions, Counts, Search, DISTINCT_STATES_MAX_DEFAULT};
 use colony_model::{tlc, ModelError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Flags of `bench`.
+/// Flags of `bench`: the `.cfg` alone, with neither `--constant` nor `--bug`, since TLC reads
+/// the file as it is and the two must check the same spec.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    #[command(flatten)]
-    model: ModelArgs,
+    /// The TLC configuration: its file name names the spec (`Paxos_*.cfg` is `Paxos.tla`,
+    /// `MultiPaxos_*.cfg` is `MultiPaxos.tla`).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
     /// Runs of the model; the median is reported.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     runs: u32,
@@ -28,14 +31,16 @@ pub struct BenchArgs {
 
 /// Runs the benchmark and prints a table of figures and the speed ratio.
 pub fn run(args: &BenchArgs) -> Result<ExitCode, ModelError> {
-    if args.model.bug.is_some() {
-        return Err(ModelError::BadFlags("bench measures the spec: drop --bug"));
-    }
+    let spec = ModelArgs {
+        config: args.config.clone(),
+        constants: Vec::new(),
+        bug: None,
+    };
     let Loaded {
         name,
         config,
         model,
-    } = args.model.load()?;
+    } = spec.load()?;
     with_model!(model, model => bench_model(args, &name, &config, model))
 }
 
@@ -66,12 +71,12 @@ fn bench_model<M: CliModel>(
         return Ok(ExitCode::SUCCESS);
     }
     let jar = tlc::find_jar().map_err(|e| ModelError::Tlc(e.to_string()))?;
-    let spec = spec_path(&args.model.config, &config.module);
+    let spec = spec_path(&args.config, &config.module);
     let mut tlc_times = Vec::new();
     let mut tlc_counts = Counts::default();
     for _ in 0..args.tlc_runs {
-        let run = tlc::run(&jar, &spec, &args.model.config)
-            .map_err(|e| ModelError::Tlc(e.to_string()))?;
+        let run =
+            tlc::run(&jar, &spec, &args.config).map_err(|e| ModelError::Tlc(e.to_string()))?;
         tlc_counts = run.counts;
         tlc_times.push(run.elapsed);
     }

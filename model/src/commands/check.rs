@@ -13,8 +13,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use stateright::Model;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Flags of `check`.
@@ -116,6 +118,12 @@ fn check_model<M: CliModel>(
     };
     let invariants = model.invariant_names();
     let bug = model.bug_name();
+    // The trace file is checked before the search, so that a path that cannot be written is
+    // found before the run, not after it.
+    let trace_file = args.trace_md.as_deref().map(TraceFile::open).transpose()?;
+    for warning in warnings(&args.model, config, &invariants) {
+        eprintln!("warning: {warning}");
+    }
     if !args.quiet {
         eprintln!(
             "Checking {name} ({}){} by {search:?} with {} thread(s){}; invariants: {}",
@@ -137,7 +145,10 @@ fn check_model<M: CliModel>(
         );
     }
     let mut progress = Progress::new(args.quiet);
+    let explored = Arc::new(Explored::default());
+    explored.report_on_interrupt(&run_name(name, &args.model.constants));
     let outcome = check(model.clone(), &options, &mut |counts, elapsed| {
+        explored.update(counts, elapsed);
         progress.show(counts, elapsed)
     });
     progress.finish();
@@ -146,8 +157,8 @@ fn check_model<M: CliModel>(
         .iter()
         .map(|(inv, path)| Trace::of(&model, inv, path))
         .collect();
-    if let Some(file) = &args.trace_md {
-        write_markdown(file, &model, name, &traces)?;
+    if let Some(file) = &trace_file {
+        file.finish(&markdown(&model, name, &traces));
     }
     let seconds = outcome.elapsed.as_secs_f64();
     let per_second = outcome.counts.distinct_states as f64 / seconds.max(1e-9);
@@ -178,7 +189,13 @@ fn check_model<M: CliModel>(
         }
         println!(
             "{}",
-            summary(name, &outcome, &invariants, args.symmetry, per_second)
+            summary(
+                &run_name(name, &args.model.constants),
+                &outcome,
+                &invariants,
+                args.symmetry,
+                per_second
+            )
         );
     }
     if outcome.stopped_at_bound {
@@ -190,6 +207,99 @@ fn check_model<M: CliModel>(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The configuration's name as the summary gives it: with the constants the command line
+/// overrode, so that a line read later says what was checked.
+fn run_name(name: &str, overrides: &[String]) -> String {
+    if overrides.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} with {}", overrides.join(", "))
+    }
+}
+
+/// What the user should know before a search: a configuration that checks nothing, and
+/// constants wider than any configuration beside it (the space grows exponentially with them).
+fn warnings(args: &ModelArgs, config: &Config, invariants: &[&str]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if invariants.is_empty() {
+        warnings.push(format!(
+            "{} lists no INVARIANT: the search counts states and checks nothing",
+            args.config.display()
+        ));
+    }
+    let folder = args.config.parent().unwrap_or(Path::new("."));
+    let mut widest: std::collections::BTreeMap<String, i64> = Default::default();
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path == args.config || path.extension().is_none_or(|e| e != "cfg") {
+            continue;
+        }
+        let Ok(other) = Config::load(&path) else {
+            continue;
+        };
+        if other.module != config.module {
+            continue;
+        }
+        for (name, value) in &other.constants {
+            let widest = widest.entry(name.clone()).or_insert(*value);
+            *widest = (*widest).max(*value);
+        }
+    }
+    for (name, value) in &config.constants {
+        if let Some(widest) = widest.get(name) {
+            if value > widest {
+                warnings.push(format!(
+                    "{name} = {value} is above every other {} configuration in {} (at most {widest} there): \
+                     the state space grows exponentially with it, and --max-states bounds the search",
+                    config.module,
+                    folder.display()
+                ));
+            }
+        }
+    }
+    warnings
+}
+
+/// The search's latest counts, for the line Ctrl-C prints.
+#[derive(Default)]
+struct Explored {
+    distinct_states: AtomicUsize,
+    states_generated: AtomicUsize,
+    depth: AtomicUsize,
+    elapsed_ms: AtomicU64,
+}
+
+impl Explored {
+    fn update(&self, counts: Counts, elapsed: Duration) {
+        self.distinct_states
+            .store(counts.distinct_states, Ordering::Relaxed);
+        self.states_generated
+            .store(counts.states_generated, Ordering::Relaxed);
+        self.depth.store(counts.depth, Ordering::Relaxed);
+        self.elapsed_ms
+            .store(elapsed.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// On Ctrl-C, prints what the search had explored by its last progress report (every
+    /// 250 ms) and exits with status 130, as a shell reports an interrupted program.
+    fn report_on_interrupt(self: &Arc<Explored>, name: &str) {
+        let explored = self.clone();
+        let name = name.to_string();
+        // Only one handler per process; a second search in the same process keeps the first.
+        let _ = ctrlc::set_handler(move || {
+            eprintln!(
+                "\ninterrupted: {name}: {} distinct states, {} states generated, depth {} in {:.1} s explored; \
+                 the search did not finish, so no invariant is known to hold",
+                explored.distinct_states.load(Ordering::Relaxed),
+                explored.states_generated.load(Ordering::Relaxed),
+                explored.depth.load(Ordering::Relaxed),
+                explored.elapsed_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+            );
+            std::process::exit(130);
+        });
+    }
 }
 
 /// The one line a search stopped at `--max-states` ends with: the bound, what was found, and
@@ -230,15 +340,10 @@ fn summary<M: Model>(
     )
 }
 
-fn write_markdown<M: SpecTrace>(
-    file: &PathBuf,
-    model: &M,
-    name: &str,
-    traces: &[Trace],
-) -> Result<(), ModelError> {
+/// The counterexamples as Markdown, `None` when there are none.
+fn markdown<M: SpecTrace>(model: &M, name: &str, traces: &[Trace]) -> Option<String> {
     if traces.is_empty() {
-        eprintln!("no counterexample: {} not written", file.display());
-        return Ok(());
+        return None;
     }
     let sections: Vec<String> = traces
         .iter()
@@ -249,10 +354,69 @@ fn write_markdown<M: SpecTrace>(
             )
         })
         .collect();
-    std::fs::write(file, sections.join("\n")).map_err(|error| ModelError::Write {
-        path: file.display().to_string(),
-        reason: error.to_string(),
-    })
+    Some(sections.join("\n"))
+}
+
+/// The file of `--trace-md`: opened (created when missing, never truncated) before the search,
+/// so that a run never ends with a counterexample it cannot write; after it, the
+/// counterexamples replace what the file held, or a file without one is removed.
+struct TraceFile {
+    path: PathBuf,
+    existed: bool,
+}
+
+impl TraceFile {
+    fn open(path: &Path) -> Result<TraceFile, ModelError> {
+        let existed = path.exists();
+        let refused = |reason: String| ModelError::Write {
+            path: path.display().to_string(),
+            reason,
+        };
+        if path.is_dir() {
+            return Err(refused("it is a directory".into()));
+        }
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|e| refused(e.to_string()))?;
+        Ok(TraceFile {
+            path: path.to_path_buf(),
+            existed,
+        })
+    }
+
+    /// Writes the counterexamples, or removes the file when there are none. A counterexample
+    /// that cannot be written where asked goes to a file of its own in the temporary folder,
+    /// or to stderr: a trace that was found is never dropped.
+    fn finish(&self, markdown: &Option<String>) {
+        let path = self.path.display();
+        let Some(text) = markdown else {
+            let _ = std::fs::remove_file(&self.path);
+            if self.existed {
+                eprintln!("no counterexample: removed the earlier {path}, which no longer holds");
+            } else {
+                eprintln!("no counterexample: {path} not written");
+            }
+            return;
+        };
+        match std::fs::write(&self.path, text) {
+            Ok(()) => eprintln!("counterexample written to {path}"),
+            Err(e) => {
+                let fallback = std::env::temp_dir()
+                    .join(format!("colony-model-trace-{}.md", std::process::id()));
+                match std::fs::write(&fallback, text) {
+                    Ok(()) => eprintln!(
+                        "error: cannot write {path}: {e}; the counterexample is in {}",
+                        fallback.display()
+                    ),
+                    Err(_) => {
+                        eprintln!("error: cannot write {path}: {e}; the counterexample:\n{text}")
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A spinner on a terminal; a line every few seconds otherwise (CI logs). Nothing is shown for

@@ -260,7 +260,13 @@ fn parse_override(assignment: &str) -> Result<(String, i64), ModelError> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(bad());
     }
-    Ok((name.to_string(), value.trim().parse().map_err(|_| bad())?))
+    let value = value.trim().parse::<i64>().map_err(|e| match e.kind() {
+        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+            ModelError::OverrideTooLarge(assignment.to_string())
+        }
+        _ => bad(),
+    })?;
+    Ok((name.to_string(), value))
 }
 
 /// `1234567` as `1,234,567`.

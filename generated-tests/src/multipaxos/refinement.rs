@@ -251,7 +251,7 @@ impl Mapping {
             };
             state.votes[i] = self.votes(node.votes)?;
             state.compacted[i] = self.slot_or_0(node.compacted)?;
-            let applied: Result<Vec<tla::Value>, MappingError> =
+            let applied: Result<tla::Log, MappingError> =
                 node.applied.iter().map(|e| self.value(e)).collect();
             state.applied[i] = applied?;
             state.snapshot[i] = self.slot_or_0(node.snapshot)?;

@@ -2,7 +2,7 @@
 //! which is what makes the model's counts equal TLC's.
 
 use super::state::{
-    Acceptor, Ballot, Msg, MultiPaxosState, Replica, Slot, Value, Vote, NO_BALLOT, NO_OP,
+    Acceptor, Ballot, Log, Msg, MultiPaxosState, Replica, Slot, Value, Vote, NO_BALLOT, NO_OP,
 };
 use super::{Bug, MultiPaxosModel};
 use crate::paxos::Quorum;
@@ -136,7 +136,7 @@ impl MultiPaxosModel {
             }
         }
         for a in self.acceptors() {
-            for &m in &state.msgs {
+            for m in &state.msgs {
                 match m {
                     Msg::M1a { bal } if bal > state.max_bal[index(a)] => {
                         actions.push(Action::Phase1b { a, m });
@@ -268,9 +268,9 @@ impl MultiPaxosModel {
     }
 
     /// `SnapshotLog(p)`: the log whose state `p`'s snapshot holds.
-    fn snapshot_log(&self, state: &MultiPaxosState, p: Replica) -> Vec<Value> {
+    fn snapshot_log(&self, state: &MultiPaxosState, p: Replica) -> Log {
         let slot = usize::from(state.snapshot[index(p)]);
-        let mut log = state.applied[index(p)][..slot].to_vec();
+        let mut log = Log::from_slice(&state.applied[index(p)][..slot]);
         if self.bug == Some(Bug::WrongSnapshotSlot) {
             // `SnapshotLogOneSlotLate` in `MultiPaxosBugs.tla`.
             log.push(NO_OP);
@@ -284,7 +284,7 @@ impl MultiPaxosModel {
         let promises: Vec<(Acceptor, [Vote; super::state::SLOTS_MAX])> = state
             .msgs
             .iter()
-            .filter_map(|m| match *m {
+            .filter_map(|m| match m {
                 Msg::M1b {
                     acc,
                     bal,
@@ -357,7 +357,7 @@ fn proposed_in(state: &MultiPaxosState, b: Ballot, s: Slot) -> bool {
     state
         .msgs
         .iter()
-        .any(|m| matches!(*m, Msg::M2a { bal, slot, .. } if bal == b && slot == s))
+        .any(|m| matches!(m, Msg::M2a { bal, slot, .. } if bal == b && slot == s))
 }
 
 /// `VotedForIn(a, s, v, b)`.

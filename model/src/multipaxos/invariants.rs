@@ -96,7 +96,7 @@ fn type_ok(model: &MultiPaxosModel, state: &MultiPaxosState) -> bool {
     let slot = |s: Slot| (1..=model.constants.num_slots).contains(&s);
     let slot_or_0 = |s: Slot| s <= model.constants.num_slots;
     let acceptor = |a: u8| (1..=model.constants.num_acceptors).contains(&a);
-    let msgs_ok = state.msgs.iter().all(|m| match *m {
+    let msgs_ok = state.msgs.iter().all(|m| match m {
         Msg::M1a { bal } => ballot(bal) && bal != NO_BALLOT,
         Msg::M1b {
             acc,
@@ -130,7 +130,7 @@ fn one_value_per_ballot(_: &MultiPaxosModel, state: &MultiPaxosState) -> bool {
     let proposals: Vec<(i8, Slot, Value)> = state
         .msgs
         .iter()
-        .filter_map(|m| match *m {
+        .filter_map(|m| match m {
             Msg::M2a { bal, slot, val } => Some((bal, slot, val)),
             _ => None,
         })
@@ -159,7 +159,7 @@ fn safe_at(model: &MultiPaxosModel, state: &MultiPaxosState, s: Slot, v: Value, 
 }
 
 fn votes_safe(model: &MultiPaxosModel, state: &MultiPaxosState) -> bool {
-    state.msgs.iter().all(|m| match *m {
+    state.msgs.iter().all(|m| match m {
         Msg::M2b { bal, slot, val, .. } => safe_at(model, state, slot, val, bal),
         _ => true,
     })

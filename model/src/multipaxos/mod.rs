@@ -9,15 +9,17 @@
 mod actions;
 mod bugs;
 mod invariants;
+mod msg_set;
 mod state;
 mod trace;
 
 pub use actions::Action;
 pub use bugs::Bug;
 pub use invariants::Invariant;
+pub use msg_set::MsgSet;
 pub use state::{
-    Acceptor, Ballot, Msg, MultiPaxosState, Replica, ShowValue, Slot, Value, Vote, Votes, NONE,
-    NO_BALLOT, NO_OP, NO_VOTE, SLOTS_MAX,
+    Acceptor, Ballot, Log, Msg, MultiPaxosState, PerNode, Replica, ShowValue, Slot, Value, Vote,
+    Votes, ACCEPTORS_MAX, NONE, NO_BALLOT, NO_OP, NO_VOTE, SLOTS_MAX,
 };
 
 use crate::cfg::Config;

@@ -1,6 +1,7 @@
 //! The state of `MultiPaxos.tla`: exactly its six variables.
 
-use std::collections::BTreeSet;
+use super::msg_set::MsgSet;
+use smallvec::{smallvec, SmallVec};
 use std::fmt;
 
 /// A ballot; `-1` is the spec's `NoBallot`.
@@ -37,6 +38,17 @@ pub const NO_VOTE: Vote = Vote {
     bal: NO_BALLOT,
     val: NONE,
 };
+
+/// The most acceptors (and replicas) a state holds.
+pub const ACCEPTORS_MAX: usize = 7;
+
+/// One entry per acceptor or replica, in place. The checker clones a state for every successor
+/// it generates, and a state of heap vectors spent a quarter of the search in `malloc` and
+/// `free`.
+pub type PerNode<T> = SmallVec<[T; ACCEPTORS_MAX]>;
+
+/// A replica's applied log, in place (at most [`SLOTS_MAX`] slots).
+pub type Log = SmallVec<[Value; SLOTS_MAX]>;
 
 /// A vote per slot, slot `s` at index `s - 1`; slots past `NumSlots` hold [`NO_VOTE`].
 pub type Votes = [Vote; SLOTS_MAX];
@@ -86,29 +98,29 @@ pub enum Msg {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MultiPaxosState {
     /// `maxBal[a]` at index `a - 1`.
-    pub max_bal: Vec<Ballot>,
+    pub max_bal: PerNode<Ballot>,
     /// `votes[a]` at index `a - 1`.
-    pub votes: Vec<Votes>,
+    pub votes: PerNode<Votes>,
     /// `compacted[a]` at index `a - 1`: `a` forgot its votes in slots `1..compacted[a]`.
-    pub compacted: Vec<Slot>,
+    pub compacted: PerNode<Slot>,
     /// `msgs`.
-    pub msgs: BTreeSet<Msg>,
+    pub msgs: MsgSet,
     /// `applied[r]` at index `r - 1`.
-    pub applied: Vec<Vec<Value>>,
+    pub applied: PerNode<Log>,
     /// `snapshot[r]` at index `r - 1`: `r`'s snapshot covers slots `1..snapshot[r]`.
-    pub snapshot: Vec<Slot>,
+    pub snapshot: PerNode<Slot>,
 }
 
 impl MultiPaxosState {
     /// The spec's `Init`.
     pub fn init(num_acceptors: u8, num_replicas: u8) -> MultiPaxosState {
         MultiPaxosState {
-            max_bal: vec![NO_BALLOT; usize::from(num_acceptors)],
-            votes: vec![[NO_VOTE; SLOTS_MAX]; usize::from(num_acceptors)],
-            compacted: vec![0; usize::from(num_acceptors)],
-            msgs: BTreeSet::new(),
-            applied: vec![Vec::new(); usize::from(num_replicas)],
-            snapshot: vec![0; usize::from(num_replicas)],
+            max_bal: smallvec![NO_BALLOT; usize::from(num_acceptors)],
+            votes: smallvec![[NO_VOTE; SLOTS_MAX]; usize::from(num_acceptors)],
+            compacted: smallvec![0; usize::from(num_acceptors)],
+            msgs: MsgSet::new(),
+            applied: smallvec![Log::new(); usize::from(num_replicas)],
+            snapshot: smallvec![0; usize::from(num_replicas)],
         }
     }
 }

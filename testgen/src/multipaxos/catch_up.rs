@@ -70,7 +70,7 @@ pub struct Case {
 pub fn tables(reachable: &[MultiPaxosState]) -> (Vec<Case>, Vec<Row>) {
     let logs: BTreeSet<Vec<Value>> = reachable
         .iter()
-        .map(|state| state.applied[0].clone())
+        .map(|state| state.applied[0].to_vec())
         .filter(|log| !log.is_empty())
         .collect();
     let log_count = logs.len();
@@ -185,8 +185,8 @@ fn expect(
     m: CatchUpMsg,
 ) -> Option<(Local, Sent)> {
     let mut state = MultiPaxosState::init(model.constants.num_acceptors, 2);
-    state.applied[0] = log[..usize::from(applied)].to_vec();
-    state.applied[1] = log.to_vec();
+    state.applied[0] = log[..usize::from(applied)].into();
+    state.applied[1] = log.into();
     state.snapshot[1] = peer_snapshot;
     match m {
         CatchUpMsg::Snapshot { .. } => {

@@ -218,7 +218,7 @@ fn expect(model: &MultiPaxosModel, local: Local, m: Msg) -> Outcome {
     }
     let next = model.next_state(&state, action)?;
     let mut sent = next.msgs.difference(&state.msgs);
-    let message = *sent
+    let message = sent
         .next()
         .expect("an enabled acceptor action sends a message");
     assert!(

@@ -76,7 +76,6 @@ pub fn every_promise(state: &MultiPaxosState, ballot: i8) -> Option<Vec<Msg>> {
         .msgs
         .iter()
         .filter(|m| matches!(m, Msg::M1b { bal, .. } if *bal == ballot))
-        .copied()
         .collect();
     (promises.len() == state.max_bal.len()).then_some(promises)
 }
@@ -121,7 +120,7 @@ pub fn earlier_ballot_tables(
                 .msgs
                 .iter()
                 .filter(|m| matches!(m, Msg::M1b { bal, .. } if *bal == EARLIER_BALLOT));
-            earlier.map(move |&m| (set.clone(), m))
+            earlier.map(move |m| (set.clone(), m))
         })
         .collect();
     let scenarios = pairs.into_iter().map(|(mut messages, earlier)| {

@@ -56,7 +56,7 @@ use super::leader::every_promise;
 use super::symmetry::with_sender;
 use crate::reachable::up_to_acceptor_permutation;
 use colony_model::multipaxos::{
-    Action, Ballot, Constants, Msg, MultiPaxosModel, MultiPaxosState, NO_OP,
+    Action, Ballot, Constants, Msg, MsgSet, MultiPaxosModel, MultiPaxosState, NO_OP,
 };
 use stateright::Model;
 use std::collections::BTreeSet;
@@ -97,7 +97,7 @@ impl<'a> PromiseSearch<'a> {
         state
             .msgs
             .iter()
-            .any(|m| matches!(*m, Msg::M1b { acc, bal, .. } if acc == a && bal == top))
+            .any(|m| matches!(m, Msg::M1b { acc, bal, .. } if acc == a && bal == top))
     }
 
     /// Some acceptor reached the highest ballot without promising it: it never will.
@@ -115,10 +115,10 @@ impl<'a> PromiseSearch<'a> {
     /// the applied values, and the promises nobody can read any more.
     fn reduce(&self, mut state: MultiPaxosState) -> MultiPaxosState {
         let slots = self.model.constants.num_slots;
-        let proposed_everywhere = |msgs: &BTreeSet<Msg>, b: Ballot| {
+        let proposed_everywhere = |msgs: &MsgSet, b: Ballot| {
             (1..=slots).all(|s| {
                 msgs.iter()
-                    .any(|m| matches!(*m, Msg::M2a { bal, slot, .. } if bal == b && slot == s))
+                    .any(|m| matches!(m, Msg::M2a { bal, slot, .. } if bal == b && slot == s))
             })
         };
         let dead: BTreeSet<Ballot> = (0..self.top())

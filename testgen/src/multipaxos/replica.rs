@@ -297,7 +297,7 @@ fn family(
             );
             // The harness restarts the replica from its snapshot alone, with nothing decided
             // after it: the run must leave it so.
-            let snapshot = end.applied[0].clone();
+            let snapshot = end.applied[0].to_vec();
             assert_eq!(
                 usize::from(end.snapshot[0]),
                 snapshot.len(),
@@ -362,7 +362,7 @@ fn applied_after(
     set: u8,
 ) -> Vec<Value> {
     let mut state = MultiPaxosState::init(model.constants.num_acceptors, 1);
-    state.applied[0] = snapshot.to_vec();
+    state.applied[0] = snapshot.into();
     state.snapshot[0] = snapshot.len() as Slot;
     for (i, &m) in messages.iter().enumerate() {
         if set & (1 << i) != 0 {
@@ -378,7 +378,7 @@ fn applied_after(
             .collect();
         assert!(applies.len() <= 1, "one value is chosen per slot");
         let Some(&apply) = applies.first() else {
-            return state.applied[0].clone();
+            return state.applied[0].to_vec();
         };
         state = model
             .next_state(&state, apply)

@@ -23,7 +23,7 @@ impl AcceptorSymmetric for MultiPaxosState {
             .msgs
             .iter()
             .filter(|m| sender(m) == Some(a))
-            .map(|&m| with_sender(m, 0))
+            .map(|m| with_sender(m, 0))
             .collect();
         (self.max_bal[i], self.votes[i], self.compacted[i], sent)
     }
@@ -46,7 +46,7 @@ impl AcceptorSymmetric for MultiPaxosState {
         next.msgs = self
             .msgs
             .iter()
-            .map(|&m| match sender(&m) {
+            .map(|m| match sender(&m) {
                 Some(a) => with_sender(m, renamed[usize::from(a)]),
                 None => m,
             })

@@ -88,8 +88,20 @@ fn msg(key: &Key) -> Msg {
 }
 
 /// A set of messages, in `Msg`'s order.
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MsgSet(Vec<Key>);
+
+/// A copy with room for one more message: the checker clones a state for each successor, and
+/// most actions then send one message, which would otherwise reallocate the exact-sized copy.
+/// (Holding the messages in place instead, 24 of them, made the two-replica configuration 15%
+/// faster and the one-replica one 8% slower, for states three times the size.)
+impl Clone for MsgSet {
+    fn clone(&self) -> MsgSet {
+        let mut keys = Vec::with_capacity(self.0.len() + 1);
+        keys.extend_from_slice(&self.0);
+        MsgSet(keys)
+    }
+}
 
 /// The messages of a set, in order.
 pub type Iter<'a> = std::iter::Map<std::slice::Iter<'a, Key>, fn(&Key) -> Msg>;

@@ -292,7 +292,7 @@ pub fn run(options: &Options, dir: &Path, adya: Option<&Path>) -> Result<Report,
                 }
             }
             HEALING => {
-                nemesis.heal_all(&mut sim);
+                nemesis.heal(&mut sim);
                 shared.phase.store(HEALED, Ordering::SeqCst);
             }
             _ => {}
@@ -517,10 +517,6 @@ impl Nemesis {
                 sim.bounce(host_name(node));
             }
         }
-    }
-
-    fn heal_all(&mut self, sim: &mut turmoil::Sim<'_>) {
-        self.heal(sim);
     }
 }
 
